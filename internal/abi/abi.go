@@ -1,0 +1,172 @@
+// Package abi reads and writes values in a WebAssembly guest's linear memory
+// as the old wit-bindgen ("ephemeral") canonical ABI lays them out: 32-bit
+// little-endian pointers and lengths, one-byte tags, 16-byte result areas.
+//
+// Every function takes the current view of linear memory and a guest
+// pointer, checks the range with 64-bit arithmetic (so ptr+len cannot wrap)
+// and returns an error matching ErrOutOfBounds instead of panicking. The
+// functions never keep the memory slice: a view is invalid after any call
+// into the guest, because the guest can grow its memory.
+package abi
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Sentinel errors; the returned errors wrap them with the offending pointer
+// and length.
+var (
+	// ErrOutOfBounds reports a pointer and length outside linear memory.
+	ErrOutOfBounds = errors.New("abi: out of bounds")
+	// ErrInvalidUTF8 reports a guest string that is not valid UTF-8.
+	ErrInvalidUTF8 = errors.New("abi: invalid UTF-8")
+	// ErrInvalidTag reports a discriminant outside the cases of its type.
+	ErrInvalidTag = errors.New("abi: invalid variant tag")
+)
+
+// Bytes returns mem[ptr:ptr+n] without copying, or an error matching
+// ErrOutOfBounds if the range is not inside mem.
+func Bytes(mem []byte, ptr, n uint32) ([]byte, error) {
+	end := uint64(ptr) + uint64(n)
+	if end > uint64(len(mem)) {
+		return nil, fmt.Errorf("%w: [%#x, %#x) with memory of %d bytes", ErrOutOfBounds, ptr, end, len(mem))
+	}
+	return mem[ptr:end:end], nil
+}
+
+// CopyBytes returns a copy of mem[ptr:ptr+n]; see Bytes.
+func CopyBytes(mem []byte, ptr, n uint32) ([]byte, error) {
+	b, err := Bytes(mem, ptr, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, len(b))
+	copy(out, b)
+	return out, nil
+}
+
+// String returns the UTF-8 string at mem[ptr:ptr+n] (a copy), or an error
+// matching ErrOutOfBounds or ErrInvalidUTF8.
+func String(mem []byte, ptr, n uint32) (string, error) {
+	b, err := Bytes(mem, ptr, n)
+	if err != nil {
+		return "", err
+	}
+	if !utf8.Valid(b) {
+		return "", fmt.Errorf("%w: %d bytes at %#x", ErrInvalidUTF8, n, ptr)
+	}
+	return string(b), nil
+}
+
+// Uint8 reads the byte at ptr.
+func Uint8(mem []byte, ptr uint32) (uint8, error) {
+	b, err := Bytes(mem, ptr, 1)
+	if err != nil {
+		return 0, err
+	}
+	return b[0], nil
+}
+
+// Uint16 reads a little-endian u16 at ptr.
+func Uint16(mem []byte, ptr uint32) (uint16, error) {
+	b, err := Bytes(mem, ptr, 2)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint16(b), nil
+}
+
+// Uint32 reads a little-endian u32 at ptr.
+func Uint32(mem []byte, ptr uint32) (uint32, error) {
+	b, err := Bytes(mem, ptr, 4)
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(b), nil
+}
+
+// PutUint8 writes v at ptr.
+func PutUint8(mem []byte, ptr uint32, v uint8) error {
+	b, err := Bytes(mem, ptr, 1)
+	if err != nil {
+		return err
+	}
+	b[0] = v
+	return nil
+}
+
+// PutUint32 writes v little-endian at ptr.
+func PutUint32(mem []byte, ptr, v uint32) error {
+	b, err := Bytes(mem, ptr, 4)
+	if err != nil {
+		return err
+	}
+	binary.LittleEndian.PutUint32(b, v)
+	return nil
+}
+
+// Write copies src to mem at ptr.
+func Write(mem []byte, ptr uint32, src []byte) error {
+	if uint64(len(src)) > uint64(^uint32(0)) {
+		return fmt.Errorf("%w: %d bytes do not fit a 32-bit length", ErrOutOfBounds, len(src))
+	}
+	b, err := Bytes(mem, ptr, uint32(len(src)))
+	if err != nil {
+		return err
+	}
+	copy(b, src)
+	return nil
+}
+
+// Size returns n*elem as a 32-bit byte count, or an error matching
+// ErrOutOfBounds if it does not fit in 32 bits.
+func Size(n, elem uint32) (uint32, error) {
+	s := uint64(n) * uint64(elem)
+	if s > uint64(^uint32(0)) {
+		return 0, fmt.Errorf("%w: %d elements of %d bytes", ErrOutOfBounds, n, elem)
+	}
+	return uint32(s), nil
+}
+
+// Len32 returns n as a guest length, or an error matching ErrOutOfBounds if
+// it does not fit in 32 bits.
+func Len32(n int) (uint32, error) {
+	if n < 0 || uint64(n) > uint64(^uint32(0)) {
+		return 0, fmt.Errorf("%w: length %d does not fit 32 bits", ErrOutOfBounds, n)
+	}
+	return uint32(n), nil
+}
+
+// Pair is a (ptr, len) pair as stored in guest memory: a string or list.
+type Pair struct {
+	Ptr, Len uint32
+}
+
+// Pairs reads n consecutive 8-byte (ptr, len) elements starting at ptr, as
+// a list<string> is laid out.
+func Pairs(mem []byte, ptr, n uint32) ([]Pair, error) {
+	size, err := Size(n, 8)
+	if err != nil {
+		return nil, err
+	}
+	b, err := Bytes(mem, ptr, size)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Pair, n)
+	for i := range out {
+		out[i] = Pair{binary.LittleEndian.Uint32(b[8*i:]), binary.LittleEndian.Uint32(b[8*i+4:])}
+	}
+	return out, nil
+}
+
+// Tag checks that a discriminant read from guest memory is below n.
+func Tag(tag uint8, n uint8) error {
+	if tag >= n {
+		return fmt.Errorf("%w: %d, want < %d", ErrInvalidTag, tag, n)
+	}
+	return nil
+}
