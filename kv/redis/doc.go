@@ -1,0 +1,46 @@
+// Package redis is a kv.Store backed by a Redis server, compatible with
+// the data Spin's "redis" key-value store writes.
+//
+// # Layout
+//
+// By default keys are stored exactly as Spin stores them: the key itself,
+// unprefixed, as a Redis string holding the value's bytes. Spin ignores the
+// store label for Redis, so every label configured with the same URL shares
+// one keyspace (SPIN-COMPAT §5.6); so do Stores opened here without a
+// prefix. Data written by Spin is visible here and the other way round.
+// Options.KeyPrefix, a Spindle extension (runtime-config field key_prefix),
+// prepends a prefix to every key to isolate stores that share a database.
+//
+// # Capabilities
+//
+// A Store implements every optional kv capability, each atomically on the
+// server:
+//
+//   - kv.Batcher: GetMany is one MGET, SetMany one MSET, DeleteMany one
+//     DEL (all atomic);
+//   - kv.Incrementer: a Lua script that adds to an 8-byte little-endian
+//     int64, the encoding Spin's increment uses — not INCRBY's decimal
+//     string. Overflow is an error (ErrOverflow), not a wrap-around;
+//   - kv.CompareAndSwapper: a Lua script comparing the current bytes;
+//   - kv.Expirer: SET PX, at millisecond resolution.
+//
+// List pages through keys in ascending byte order. Redis keeps no ordered
+// index, so every page is a full SCAN of the database with a glob-escaped
+// MATCH pattern, keeping the page's keys in a bounded heap: O(Limit)
+// memory, O(keys in the database) server work per page. That suits the
+// occasional get-keys of a Spin component; a store with millions of keys
+// that is listed often belongs in SQLite. Spin itself uses KEYS *.
+//
+// # Failures
+//
+// Open does not connect; go-redis dials on first use and redials after a
+// connection breaks. While the server is unreachable, calls fail with an
+// error matching ErrUnavailable (and wrapping the network error); once it
+// is back, calls succeed again without any action by the caller. What
+// survives a server restart is what the server's persistence settings
+// keep: with appendonly yes and appendfsync always, every acknowledged
+// write.
+//
+// Errors carry the prefix "kv/redis:" to set them apart from go-redis's
+// own "redis:" messages.
+package redis
