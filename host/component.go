@@ -1,0 +1,203 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spindlekv/spindle/kv"
+)
+
+// Mount preopens a host directory for the guest, read-only.
+type Mount struct {
+	// HostDir is the directory on the host.
+	HostDir string
+	// GuestDir is the path the guest sees it at (Spin mounts at "/").
+	GuestDir string
+}
+
+// ComponentConfig describes one component, independently of spin.toml.
+// Compile copies the maps and slices; the Stores resolver and the writers
+// stay owned by the caller and must be safe for concurrent use.
+type ComponentConfig struct {
+	// ID names the component in errors and logs.
+	ID string
+	// Wasm is the module binary (or WAT text).
+	Wasm []byte
+	// Environment is the WASI environment of every instance.
+	Environment map[string]string
+	// Files are preopened read-only in every instance.
+	Files []Mount
+	// KeyValueStores are the labels the component may open; opening any
+	// other label returns access-denied.
+	KeyValueStores []string
+	// Stores resolves labels to stores. Nil means no stores: opening a
+	// listed label returns no-such-store, as does a label the Resolver
+	// reports as kv.ErrNoSuchStore.
+	Stores kv.Resolver
+	// Variables are the values spin-config get-config serves.
+	Variables map[string]string
+	// Stdout and Stderr receive the guest's output. Nil means each line is
+	// logged through the engine's Logger with the component id.
+	Stdout, Stderr io.Writer
+}
+
+// Component is a compiled module with its configuration and its linker. It
+// is safe for concurrent use; Instantiate as many instances as needed.
+type Component struct {
+	e       *Engine
+	id      string
+	cfg     ComponentConfig
+	module  *wasmtime.Module
+	linker  *wasmtime.Linker
+	exports map[string]*funcSig
+	allowed map[string]bool
+	// stubs names the imports that are linked as trapping stubs.
+	stubs []string
+}
+
+// funcSig is the core signature of an export.
+type funcSig struct {
+	params, results []wasmtime.ValKind
+}
+
+// Compile compiles cfg.Wasm (from the cache when possible) and links every
+// import the module declares: WASI preview 1, key-value and spin-config
+// for real, anything else as a stub that traps with an error naming the
+// import when called.
+func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, error) {
+	if e.isClosed() {
+		return nil, fmt.Errorf("host: compile component %q: %w", cfg.ID, ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("host: compile component %q: %w", cfg.ID, err)
+	}
+	if len(cfg.Wasm) == 0 {
+		return nil, fmt.Errorf("host: compile component %q: empty wasm", cfg.ID)
+	}
+	c := &Component{e: e, id: cfg.ID, cfg: cfg}
+	c.cfg.Wasm = nil // not needed after compilation
+	c.cfg.Environment = maps.Clone(cfg.Environment)
+	c.cfg.Files = slices.Clone(cfg.Files)
+	c.cfg.KeyValueStores = slices.Clone(cfg.KeyValueStores)
+	c.cfg.Variables = maps.Clone(cfg.Variables)
+	c.allowed = make(map[string]bool, len(cfg.KeyValueStores))
+	for _, l := range cfg.KeyValueStores {
+		c.allowed[l] = true
+	}
+	for k := range cfg.Variables {
+		if err := checkConfigKey(k); err != nil {
+			return nil, fmt.Errorf("host: component %q: variable %q: %w", cfg.ID, k, err)
+		}
+	}
+	m, err := e.compileModule(cfg.ID, cfg.Wasm)
+	if err != nil {
+		return nil, fmt.Errorf("host: compile component %q: %w", cfg.ID, err)
+	}
+	c.module = m
+	c.exports = make(map[string]*funcSig)
+	for _, ex := range m.Exports() {
+		ft := ex.Type().FuncType()
+		if ft == nil {
+			continue
+		}
+		c.exports[ex.Name()] = &funcSig{params: kinds(ft.Params()), results: kinds(ft.Results())}
+	}
+	if err := c.link(); err != nil {
+		return nil, fmt.Errorf("host: link component %q: %w", cfg.ID, err)
+	}
+	if len(c.stubs) > 0 {
+		e.log.Debug("host: imports linked as trapping stubs", "component", cfg.ID, "imports", c.stubs)
+	}
+	return c, nil
+}
+
+func kinds(vts []*wasmtime.ValType) []wasmtime.ValKind {
+	out := make([]wasmtime.ValKind, len(vts))
+	for i, vt := range vts {
+		out[i] = vt.Kind()
+	}
+	return out
+}
+
+// link builds the component's linker: WASI, then one definition per import
+// of the module: Spindle's implementation when the name and core signature
+// match, else a stub with the module's own signature.
+func (c *Component) link() error {
+	l := wasmtime.NewLinker(c.e.wt)
+	if err := l.DefineWasi(); err != nil {
+		return err
+	}
+	probe := wasmtime.NewStore(c.e.wt)
+	defer probe.Close()
+	defined := make(map[string]bool)
+	for _, imp := range c.module.Imports() {
+		mod, name := imp.Module(), ""
+		if n := imp.Name(); n != nil {
+			name = *n
+		}
+		full := mod + "." + name
+		if defined[full] {
+			continue
+		}
+		ft := imp.Type().FuncType()
+		if ft == nil {
+			return fmt.Errorf("import %s is not a function; Spindle only provides functions", full)
+		}
+		defined[full] = true
+		if hf, ok := lookupHostFunc(full); ok && hf.matches(ft) {
+			if err := l.FuncNew(mod, name, ft, c.wrap(hf)); err != nil {
+				return fmt.Errorf("define %s: %w", full, err)
+			}
+			continue
+		}
+		if mod == wasiModule && l.Get(probe, mod, name) != nil {
+			continue // wasmtime's WASI provides it
+		}
+		c.stubs = append(c.stubs, full)
+		if err := l.FuncNew(mod, name, ft, c.stub(full, ft)); err != nil {
+			return fmt.Errorf("define stub %s: %w", full, err)
+		}
+	}
+	c.linker = l
+	return nil
+}
+
+const wasiModule = "wasi_snapshot_preview1"
+
+// stub returns a host function that fails the guest call, naming the import.
+func (c *Component) stub(full string, ft *wasmtime.FuncType) func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+	return func(caller *wasmtime.Caller, _ []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+		err := fmt.Errorf("import %s is not implemented by Spindle", full)
+		if st, ok := caller.Data().(*instanceState); ok {
+			st.hostErr = err
+		}
+		return nil, wasmtime.NewTrap(err.Error())
+	}
+}
+
+// ID returns the component id from its ComponentConfig.
+func (c *Component) ID() string { return c.id }
+
+// HasExport reports whether the module exports a function called name.
+func (c *Component) HasExport(name string) bool {
+	_, ok := c.exports[name]
+	return ok
+}
+
+// Stubs returns the imports of the module that Spindle does not implement
+// and that were linked as stubs which trap when called.
+func (c *Component) Stubs() []string { return slices.Clone(c.stubs) }
+
+// deadline returns the instance deadline for ctx.
+func (c *Component) deadline(ctx context.Context, now time.Time) time.Time {
+	d := now.Add(c.e.opts.Timeout)
+	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+		d = cd
+	}
+	return d
+}

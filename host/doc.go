@@ -1,0 +1,83 @@
+// Package host runs Spin 1.x core WebAssembly modules with wasmtime: it
+// compiles components, links the imports Spin modules declare, and makes a
+// fresh, isolated instance per call. It is the only Spindle package whose
+// API shows wasmtime types.
+//
+// # Compiling
+//
+// An [Engine] owns a wasmtime engine with epoch interruption and a
+// goroutine that advances the epoch every [EpochInterval]. [Engine.Compile]
+// turns a [ComponentConfig] into a [Component]; [Engine.CompileAll] does
+// many in parallel. With Options.CacheDir set, compiled code is kept on disk
+// keyed by the SHA-256 of the wasm, the wasmtime-go version and the engine
+// settings; each file carries a header and a SHA-256 of its payload, is
+// written atomically (temporary file + rename), and a corrupt or stale entry
+// is recompiled rather than trusted.
+//
+// # Linking
+//
+// Every import a module declares is linked, so every Spin 1.x module
+// instantiates:
+//
+//   - wasi_snapshot_preview1: wasmtime's WASI. The environment is
+//     ComponentConfig.Environment plus InstanceOptions.Env; Files are
+//     preopened read-only; stdout and stderr go to the configured writers
+//     or, by default, to the engine's Logger, one record per line tagged
+//     with the component id (never to the host process's own stdout); stdin
+//     is empty unless InstanceOptions.Stdin is set.
+//   - key-value: implemented as Spin v1.5.1 does (spec §3.5, §5.1); see
+//     below.
+//   - spin-config.get-config: served from ComponentConfig.Variables.
+//   - anything else (outbound-redis, wasi-outbound-http, outbound-pg,
+//     outbound-mysql, sqlite, llm, …, and Spindle's own imports when the
+//     module declares them with a different signature): a stub with the
+//     module's own signature that traps with "import M.N is not implemented
+//     by Spindle" when called. [Component.Stubs] lists them.
+//
+// # The key-value ABI
+//
+// The old wit-bindgen canonical ABI: every result goes through a 16-byte
+// return area passed by the guest, tag at +0 (0 ok, 1 error), payload at +4;
+// an error is tag 0 store-table-full, 1 no-such-store, 2 access-denied,
+// 3 invalid-store, 4 no-such-key, 5 io(string at +8/+12). Strings and lists
+// the host returns are allocated in the guest with
+// canonical_abi_realloc(0, 0, align, size) with their exact size and
+// alignment (get-keys: the outer array first, align 4, then each key,
+// align 1) and then belong to the guest. Decisions where Spin versions
+// differ:
+//
+//   - a label not in KeyValueStores gives access-denied; a listed label the
+//     Resolver does not know (kv.ErrNoSuchStore), or a nil Resolver, gives
+//     no-such-store; other Resolver errors give io(message).
+//   - an unknown store handle gives invalid-store (Spin v1.x), not a trap
+//     (Spin v2+); close of an unknown handle is ignored.
+//   - handles start at 0 and increase by one per open within an instance.
+//   - get of a missing key gives no-such-key; other store errors give
+//     io(error text).
+//
+// # spin-config
+//
+// get-config of a defined key returns its value. A key that breaks Spin's
+// key rules (lower-case letters, digits and single '_', starting with a
+// letter) returns invalid-key; a valid key with no value returns
+// other("unknown config path: no config for "<component>"."<key>"") as
+// Spin v1.5.1 does (Spin v3 returns provider(...)). Neither traps.
+//
+// # Instances
+//
+// [Component.Instantiate] makes a fresh instance with its own store. If the
+// module exports _initialize (a WASI reactor, such as a standard-Go
+// GOOS=wasip1 guest) it is called; _start never is, as Spin's executor never
+// calls it. The instance's deadline is the earlier of the context's deadline
+// and Options.Timeout from instantiation; a guest running past it is
+// interrupted at the next epoch tick.
+//
+// # Safety
+//
+// Every pointer and length from a guest is checked against linear memory
+// with 64-bit arithmetic; a bad one, a realloc result outside memory,
+// invalid UTF-8 in a key, label or config key, or a panic in a host
+// function fails the guest call with an error matching [ErrTrap] that names
+// the component and the import. The engine and other instances are never
+// affected. Memory is limited per instance by Options.MaxMemory.
+package host

@@ -1,0 +1,194 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// Defaults for Options fields left zero.
+const (
+	// DefaultMaxMemory is the linear-memory limit of one instance, in bytes.
+	DefaultMaxMemory = 128 << 20
+	// DefaultTimeout is the execution deadline of one instance, counted
+	// from Instantiate.
+	DefaultTimeout = 30 * time.Second
+	// EpochInterval is how often the engine's ticker advances wasmtime's
+	// epoch. Deadlines and context cancellation are noticed by running
+	// guest code within about one interval.
+	EpochInterval = 5 * time.Millisecond
+)
+
+// wasmtimeModule is the module path whose version keys the compile cache.
+const wasmtimeModule = "github.com/bytecodealliance/wasmtime-go/v39"
+
+// Options configures an Engine. A nil *Options, and every zero field, means
+// the default. NewEngine copies the struct.
+type Options struct {
+	// MaxMemory is the linear-memory limit of one instance in bytes; a
+	// guest's memory.grow past it fails (most guests then trap). Zero means
+	// DefaultMaxMemory.
+	MaxMemory int64
+	// Timeout is the execution deadline of one instance, counted from
+	// Instantiate; the effective deadline is the earlier of this and the
+	// deadline of the context passed to Instantiate. Zero means
+	// DefaultTimeout.
+	Timeout time.Duration
+	// CacheDir is a directory for compiled modules, keyed by the wasm's
+	// SHA-256, the wasmtime version and the engine settings that affect
+	// code. "" disables the cache. Entries are only loaded from here:
+	// deserialising compiled code is only safe for files this process (or
+	// the embedder) wrote, so choose a directory nobody else can write.
+	CacheDir string
+	// Logger receives compile progress and, unless a component or
+	// instance sets its own writers, guest stdout and stderr lines. Nil
+	// means slog.Default().
+	Logger *slog.Logger
+}
+
+// Engine compiles components and runs their instances. It owns one
+// wasmtime engine with epoch interruption enabled and a goroutine that
+// advances the epoch. An Engine is safe for concurrent use.
+type Engine struct {
+	wt          *wasmtime.Engine
+	opts        Options
+	log         *slog.Logger
+	fingerprint string
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+
+	mu     sync.RWMutex
+	closed bool
+}
+
+// NewEngine returns an Engine configured by opts (nil for defaults). Close
+// it to stop its epoch ticker.
+func NewEngine(opts *Options) (*Engine, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxMemory < 0 {
+		return nil, fmt.Errorf("host: Options.MaxMemory %d is negative", o.MaxMemory)
+	}
+	if o.Timeout < 0 {
+		return nil, fmt.Errorf("host: Options.Timeout %v is negative", o.Timeout)
+	}
+	if o.MaxMemory == 0 {
+		o.MaxMemory = DefaultMaxMemory
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	cfg := wasmtime.NewConfig()
+	cfg.SetEpochInterruption(true)
+	wt := wasmtime.NewEngineWithConfig(cfg)
+	e := &Engine{
+		wt:   wt,
+		opts: o,
+		log:  o.Logger,
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	e.fingerprint = fmt.Sprintf("wasmtime-go=%s arch=%s/%s epoch=1", wasmtimeVersion(), runtime.GOOS, runtime.GOARCH)
+	go e.tick()
+	return e, nil
+}
+
+// wasmtimeVersion is the linked wasmtime-go version, read from the build
+// information ("unknown" in binaries built without module support).
+func wasmtimeVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == wasmtimeModule {
+				if d.Replace != nil {
+					return d.Replace.Path + "@" + d.Replace.Version
+				}
+				return d.Version
+			}
+		}
+	}
+	return "unknown"
+}
+
+func (e *Engine) tick() {
+	defer close(e.done)
+	t := time.NewTicker(EpochInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			e.wt.IncrementEpoch()
+		}
+	}
+}
+
+// Close stops the epoch ticker and marks the engine closed: later Compile
+// and Instantiate calls return an error matching ErrClosed. Instances that
+// are still open keep working but are no longer interrupted by their
+// deadline, so close them first. Close is idempotent and returns nil.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		e.mu.Lock()
+		e.closed = true
+		e.mu.Unlock()
+		close(e.stop)
+		<-e.done
+	})
+	return nil
+}
+
+func (e *Engine) isClosed() bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.closed
+}
+
+// Wasmtime returns the underlying wasmtime engine, for embedders that
+// compile or link their own modules. It stays owned by the Engine.
+func (e *Engine) Wasmtime() *wasmtime.Engine { return e.wt }
+
+// CompileAll compiles cfgs in parallel (up to GOMAXPROCS at a time) and
+// returns the components in the same order. If any fail, it returns nil
+// components and the errors.Join of every failure.
+func (e *Engine) CompileAll(ctx context.Context, cfgs []ComponentConfig) ([]*Component, error) {
+	start := time.Now()
+	out := make([]*Component, len(cfgs))
+	errs := make([]error, len(cfgs))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i := range cfgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = fmt.Errorf("host: compile component %q: %w", cfgs[i].ID, ctx.Err())
+				return
+			}
+			defer func() { <-sem }()
+			out[i], errs[i] = e.Compile(ctx, cfgs[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	e.log.Info("host: compiled components", "count", len(cfgs), "elapsed", time.Since(start))
+	return out, nil
+}

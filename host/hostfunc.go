@@ -1,0 +1,185 @@
+package host
+
+import (
+	"encoding/binary"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spindlekv/spindle/internal/abi"
+)
+
+// guest is what a host function needs from the calling instance.
+type guest interface {
+	// memory returns the current view of linear memory; it is invalid
+	// after realloc (which runs guest code that may grow memory).
+	memory() []byte
+	// realloc calls canonical_abi_realloc(0, 0, align, size) and checks
+	// that the returned range lies inside memory.
+	realloc(align, size uint32) (uint32, error)
+}
+
+// hostFunc is an import Spindle implements. Every one of them takes only
+// i32 parameters and returns nothing (results go through a return area).
+type hostFunc struct {
+	name   string // "module.name"
+	params int
+	fn     func(st *instanceState, g guest, args []uint64) error
+}
+
+// matches reports whether ft is the core signature of hf.
+func (hf *hostFunc) matches(ft *wasmtime.FuncType) bool {
+	ps := ft.Params()
+	if len(ps) != hf.params || len(ft.Results()) != 0 {
+		return false
+	}
+	for _, p := range ps {
+		if p.Kind() != wasmtime.KindI32 {
+			return false
+		}
+	}
+	return true
+}
+
+// lookupHostFunc returns Spindle's implementation of the import
+// module.name, if any.
+func lookupHostFunc(full string) (*hostFunc, bool) {
+	var hf hostFunc
+	switch full {
+	case "key-value.open":
+		hf = hostFunc{params: 3, fn: kvOpen}
+	case "key-value.get":
+		hf = hostFunc{params: 4, fn: kvGet}
+	case "key-value.set":
+		hf = hostFunc{params: 6, fn: kvSet}
+	case "key-value.delete":
+		hf = hostFunc{params: 4, fn: kvDelete}
+	case "key-value.exists":
+		hf = hostFunc{params: 4, fn: kvExists}
+	case "key-value.get-keys":
+		hf = hostFunc{params: 2, fn: kvGetKeys}
+	case "key-value.close":
+		hf = hostFunc{params: 1, fn: kvClose}
+	case "spin-config.get-config":
+		hf = hostFunc{params: 3, fn: getConfig}
+	default:
+		return nil, false
+	}
+	hf.name = full
+	return &hf, true
+}
+
+// run calls hf, turning a panic into an error, and records the error so
+// the failed guest call reports it.
+func (st *instanceState) run(hf *hostFunc, g guest, args []uint64) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("import %s panicked: %v\n%s", hf.name, r, debug.Stack())
+		}
+		if err != nil {
+			if st.hostErr == nil {
+				st.hostErr = fmt.Errorf("import %s: %w", hf.name, err)
+			}
+		}
+	}()
+	return hf.fn(st, g, args)
+}
+
+// wrap adapts hf to wasmtime-go's FuncNew.
+func (c *Component) wrap(hf *hostFunc) func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+	return func(caller *wasmtime.Caller, vals []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+		st, ok := caller.Data().(*instanceState)
+		if !ok {
+			return nil, wasmtime.NewTrap("host: store without Spindle state")
+		}
+		var buf [8]uint64
+		args := buf[:0]
+		for _, v := range vals {
+			args = append(args, uint64(uint32(v.I32())))
+		}
+		if err := st.run(hf, callerGuest{caller: caller, st: st}, args); err != nil {
+			return nil, wasmtime.NewTrap(err.Error())
+		}
+		return nil, nil
+	}
+}
+
+// callerGuest implements guest through wasmtime-go's Caller.
+type callerGuest struct {
+	caller *wasmtime.Caller
+	st     *instanceState
+}
+
+func (g callerGuest) memory() []byte {
+	if g.st.mem != nil {
+		return g.st.mem.UnsafeData(g.caller)
+	}
+	if ex := g.caller.GetExport("memory"); ex != nil && ex.Memory() != nil {
+		return ex.Memory().UnsafeData(g.caller)
+	}
+	return nil
+}
+
+func (g callerGuest) realloc(align, size uint32) (uint32, error) {
+	f := g.st.reallocFn
+	if f == nil {
+		if ex := g.caller.GetExport(exportRealloc); ex != nil {
+			f = ex.Func()
+		}
+	}
+	if f == nil {
+		return 0, fmt.Errorf("%w: %s", ErrMissingExport, exportRealloc)
+	}
+	r, err := f.Call(g.caller, int32(0), int32(0), int32(align), int32(size))
+	if err != nil {
+		return 0, fmt.Errorf("%s(0, 0, %d, %d): %w", exportRealloc, align, size, err)
+	}
+	v, ok := r.(int32)
+	if !ok {
+		return 0, fmt.Errorf("%s returned %T, want i32", exportRealloc, r)
+	}
+	return checkAlloc(g.memory(), uint32(v), align, size)
+}
+
+// checkAlloc checks a pointer returned by the guest's realloc.
+func checkAlloc(mem []byte, ptr, align, size uint32) (uint32, error) {
+	if _, err := abi.Bytes(mem, ptr, size); err != nil {
+		return 0, fmt.Errorf("%s(0, 0, %d, %d) returned %#x: %w", exportRealloc, align, size, ptr, err)
+	}
+	return ptr, nil
+}
+
+// Names of the canonical ABI exports.
+const (
+	exportMemory  = "memory"
+	exportRealloc = "canonical_abi_realloc"
+	exportFree    = "canonical_abi_free"
+)
+
+// lowerBytes copies b into a fresh guest allocation with the given
+// alignment and returns its pointer and length.
+func lowerBytes(g guest, align uint32, b []byte) (ptr, n uint32, err error) {
+	n, err = abi.Len32(len(b))
+	if err != nil {
+		return 0, 0, err
+	}
+	ptr, err = g.realloc(align, n)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := abi.Write(g.memory(), ptr, b); err != nil {
+		return 0, 0, err
+	}
+	return ptr, n, nil
+}
+
+// retArea returns the size-byte return area at ret in the current memory.
+func retArea(g guest, ret, size uint32) ([]byte, error) {
+	b, err := abi.Bytes(g.memory(), ret, size)
+	if err != nil {
+		return nil, fmt.Errorf("return area: %w", err)
+	}
+	return b, nil
+}
+
+func put32(b []byte, off int, v uint32) { binary.LittleEndian.PutUint32(b[off:], v) }

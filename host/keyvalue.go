@@ -1,0 +1,302 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spindlekv/spindle/internal/abi"
+	"github.com/spindlekv/spindle/kv"
+)
+
+// Tags of the key-value error variant (spec §3.5).
+const (
+	kvErrStoreTableFull uint8 = iota
+	kvErrNoSuchStore
+	kvErrAccessDenied
+	kvErrInvalidStore
+	kvErrNoSuchKey
+	kvErrIO
+)
+
+// kvResultSize is the size of every key-value return area:
+// expected<T, error> with tag at +0 and payload at +4.
+const kvResultSize = 16
+
+// kvError is an error result to be written into the return area.
+type kvError struct {
+	tag uint8
+	msg string // io only
+}
+
+// writeKVErr writes err(e) into the return area at ret.
+func writeKVErr(g guest, ret uint32, e kvError) error {
+	var ptr, n uint32
+	if e.tag == kvErrIO {
+		var err error
+		if ptr, n, err = lowerBytes(g, 1, []byte(e.msg)); err != nil {
+			return err
+		}
+	}
+	area, err := retArea(g, ret, kvResultSize)
+	if err != nil {
+		return err
+	}
+	area[0] = 1
+	area[4] = e.tag
+	if e.tag == kvErrIO {
+		put32(area, 8, ptr)
+		put32(area, 12, n)
+	}
+	return nil
+}
+
+// ioError maps a store error to the io variant with the error's text.
+func ioError(err error) kvError { return kvError{tag: kvErrIO, msg: err.Error()} }
+
+// kvStore returns the store behind an open handle.
+func (st *instanceState) kvStore(h uint32) (kv.Store, bool) {
+	s, ok := st.handles[h]
+	return s, ok
+}
+
+// readKey reads a key argument: bounds-checked, valid UTF-8 (else a trap).
+func readKey(g guest, ptr, n uint32) (string, error) {
+	k, err := abi.String(g.memory(), ptr, n)
+	if err != nil {
+		return "", fmt.Errorf("key: %w", err)
+	}
+	return k, nil
+}
+
+// kvOpen implements open(name_ptr, name_len, ret).
+func kvOpen(st *instanceState, g guest, a []uint64) error {
+	ret := uint32(a[2])
+	if _, err := retArea(g, ret, kvResultSize); err != nil {
+		return err
+	}
+	label, err := abi.String(g.memory(), uint32(a[0]), uint32(a[1]))
+	if err != nil {
+		return fmt.Errorf("store label: %w", err)
+	}
+	if !st.comp.allowed[label] {
+		return writeKVErr(g, ret, kvError{tag: kvErrAccessDenied})
+	}
+	if st.comp.cfg.Stores == nil {
+		return writeKVErr(g, ret, kvError{tag: kvErrNoSuchStore})
+	}
+	s, err := st.comp.cfg.Stores.Resolve(st.ctx, label)
+	switch {
+	case errors.Is(err, kv.ErrNoSuchStore):
+		return writeKVErr(g, ret, kvError{tag: kvErrNoSuchStore})
+	case err != nil:
+		return writeKVErr(g, ret, ioError(err))
+	case s == nil:
+		return writeKVErr(g, ret, kvError{tag: kvErrNoSuchStore})
+	}
+	h, ok := st.newHandle(s)
+	if !ok {
+		return writeKVErr(g, ret, kvError{tag: kvErrStoreTableFull})
+	}
+	area, err := retArea(g, ret, kvResultSize)
+	if err != nil {
+		return err
+	}
+	area[0] = 0
+	put32(area, 4, h)
+	return nil
+}
+
+// newHandle stores s under the next free handle. Handles start at 0 and
+// increase; numbers are reused only after wrapping around.
+func (st *instanceState) newHandle(s kv.Store) (uint32, bool) {
+	if uint64(len(st.handles)) > uint64(^uint32(0)) {
+		return 0, false
+	}
+	for {
+		h := st.nextHandle
+		st.nextHandle++
+		if _, used := st.handles[h]; !used {
+			st.handles[h] = s
+			return h, true
+		}
+	}
+}
+
+// kvGet implements get(store, key_ptr, key_len, ret).
+func kvGet(st *instanceState, g guest, a []uint64) error {
+	ret := uint32(a[3])
+	if _, err := retArea(g, ret, kvResultSize); err != nil {
+		return err
+	}
+	key, err := readKey(g, uint32(a[1]), uint32(a[2]))
+	if err != nil {
+		return err
+	}
+	s, ok := st.kvStore(uint32(a[0]))
+	if !ok {
+		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
+	}
+	v, err := s.Get(st.ctx, key)
+	if errors.Is(err, kv.ErrNotFound) {
+		return writeKVErr(g, ret, kvError{tag: kvErrNoSuchKey})
+	}
+	if err != nil {
+		return writeKVErr(g, ret, ioError(err))
+	}
+	ptr, n, err := lowerBytes(g, 1, v)
+	if err != nil {
+		return err
+	}
+	area, err := retArea(g, ret, kvResultSize)
+	if err != nil {
+		return err
+	}
+	area[0] = 0
+	put32(area, 4, ptr)
+	put32(area, 8, n)
+	return nil
+}
+
+// kvSet implements set(store, key_ptr, key_len, val_ptr, val_len, ret).
+func kvSet(st *instanceState, g guest, a []uint64) error {
+	ret := uint32(a[5])
+	if _, err := retArea(g, ret, kvResultSize); err != nil {
+		return err
+	}
+	key, err := readKey(g, uint32(a[1]), uint32(a[2]))
+	if err != nil {
+		return err
+	}
+	// The store must not retain the value (kv.Store contract), and guest
+	// memory cannot change while the guest waits for this call, so the
+	// value is passed without copying.
+	val, err := abi.Bytes(g.memory(), uint32(a[3]), uint32(a[4]))
+	if err != nil {
+		return fmt.Errorf("value: %w", err)
+	}
+	s, ok := st.kvStore(uint32(a[0]))
+	if !ok {
+		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
+	}
+	if err := s.Set(st.ctx, key, val); err != nil {
+		return writeKVErr(g, ret, ioError(err))
+	}
+	return writeOK(g, ret)
+}
+
+// writeOK writes ok(()) into the return area.
+func writeOK(g guest, ret uint32) error {
+	area, err := retArea(g, ret, kvResultSize)
+	if err != nil {
+		return err
+	}
+	area[0] = 0
+	return nil
+}
+
+// kvDelete implements delete(store, key_ptr, key_len, ret).
+func kvDelete(st *instanceState, g guest, a []uint64) error {
+	ret := uint32(a[3])
+	if _, err := retArea(g, ret, kvResultSize); err != nil {
+		return err
+	}
+	key, err := readKey(g, uint32(a[1]), uint32(a[2]))
+	if err != nil {
+		return err
+	}
+	s, ok := st.kvStore(uint32(a[0]))
+	if !ok {
+		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
+	}
+	if err := s.Delete(st.ctx, key); err != nil {
+		return writeKVErr(g, ret, ioError(err))
+	}
+	return writeOK(g, ret)
+}
+
+// kvExists implements exists(store, key_ptr, key_len, ret).
+func kvExists(st *instanceState, g guest, a []uint64) error {
+	ret := uint32(a[3])
+	if _, err := retArea(g, ret, kvResultSize); err != nil {
+		return err
+	}
+	key, err := readKey(g, uint32(a[1]), uint32(a[2]))
+	if err != nil {
+		return err
+	}
+	s, ok := st.kvStore(uint32(a[0]))
+	if !ok {
+		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
+	}
+	found, err := s.Exists(st.ctx, key)
+	if err != nil {
+		return writeKVErr(g, ret, ioError(err))
+	}
+	area, err := retArea(g, ret, kvResultSize)
+	if err != nil {
+		return err
+	}
+	area[0] = 0
+	area[4] = 0
+	if found {
+		area[4] = 1
+	}
+	return nil
+}
+
+// kvGetKeys implements get-keys(store, ret): the outer array is allocated
+// first (align 4, 8 bytes per key), then each key (align 1).
+func kvGetKeys(st *instanceState, g guest, a []uint64) error {
+	ret := uint32(a[1])
+	if _, err := retArea(g, ret, kvResultSize); err != nil {
+		return err
+	}
+	s, ok := st.kvStore(uint32(a[0]))
+	if !ok {
+		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
+	}
+	keys, err := kv.AllKeys(st.ctx, s, "")
+	if err != nil {
+		return writeKVErr(g, ret, ioError(err))
+	}
+	n, err := abi.Len32(len(keys))
+	if err != nil {
+		return err
+	}
+	size, err := abi.Size(n, 8)
+	if err != nil {
+		return err
+	}
+	arr, err := g.realloc(4, size)
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		ptr, kn, err := lowerBytes(g, 1, []byte(k))
+		if err != nil {
+			return fmt.Errorf("key %d of %d: %w", i, len(keys), err)
+		}
+		// arr+8*i+8 <= arr+size, which realloc checked against memory
+		// (and memory never shrinks).
+		elem, err := abi.Bytes(g.memory(), arr+uint32(8*i), 8)
+		if err != nil {
+			return err
+		}
+		put32(elem, 0, ptr)
+		put32(elem, 4, kn)
+	}
+	area, err := retArea(g, ret, kvResultSize)
+	if err != nil {
+		return err
+	}
+	area[0] = 0
+	put32(area, 4, arr)
+	put32(area, 8, n)
+	return nil
+}
+
+// kvClose implements close(store); an unknown handle is ignored.
+func kvClose(st *instanceState, _ guest, a []uint64) error {
+	delete(st.handles, uint32(a[0]))
+	return nil
+}

@@ -1,0 +1,49 @@
+package host
+
+/*
+#include <stddef.h>
+*/
+import "C"
+
+import (
+	"io"
+	"runtime/cgo"
+	"unsafe"
+)
+
+// stdioSink receives one WASI output stream of one instance. The C side
+// holds a cgo.Handle to it, released by wasmtime when the store is dropped.
+type stdioSink struct {
+	w io.Writer
+}
+
+// eio is returned to wasmtime (as a negated OS error code) when the
+// embedder's writer fails.
+const eio = 5
+
+//export spindleStdioWrite
+func spindleStdioWrite(data unsafe.Pointer, buf *C.uchar, n C.size_t) (ret C.ptrdiff_t) {
+	defer func() {
+		if recover() != nil {
+			ret = -eio
+		}
+	}()
+	s, ok := cgo.Handle(uintptr(data)).Value().(*stdioSink)
+	if !ok {
+		return -eio
+	}
+	if n == 0 {
+		return 0
+	}
+	b := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n))
+	written, err := s.w.Write(b)
+	if err != nil && written == 0 {
+		return -eio
+	}
+	return C.ptrdiff_t(written)
+}
+
+//export spindleStdioRelease
+func spindleStdioRelease(data unsafe.Pointer) {
+	cgo.Handle(uintptr(data)).Delete()
+}
