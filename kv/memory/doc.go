@@ -1,0 +1,15 @@
+// Package memory is an in-memory kv.Store, for unit tests and for state
+// that need not outlive the process. It is pure Go (builds with
+// CGO_ENABLED=0).
+//
+// [New] makes one store; [NewResolver] makes a kv.Resolver in which every
+// label resolves to its own store, created empty on first use, as labels of
+// one Spin SQLite file do.
+//
+// A [Store] implements kv.Store and every optional interface of package kv:
+// kv.Batcher, kv.Incrementer (counters are 8-byte little-endian int64s, as
+// Spin stores them), kv.CompareAndSwapper and kv.Expirer. Expired keys read
+// as absent at once and are dropped from memory lazily, by a sweep that runs
+// on some later write (at most once per [SweepInterval]). Values are copied
+// on the way in and out, so a Store never aliases a caller's slice.
+package memory
