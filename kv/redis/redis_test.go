@@ -49,6 +49,9 @@ func le(n int64) []byte { return binary.LittleEndian.AppendUint64(nil, uint64(n)
 func TestSpinLayout(t *testing.T) {
 	s, raw, _ := open(t, nil)
 	ctx := t.Context()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
 	if err := s.Set(ctx, "greeting", []byte("hello")); err != nil {
 		t.Fatal(err)
 	}
@@ -457,14 +460,13 @@ func TestServerRestart(t *testing.T) {
 	}
 
 	srv.Kill(t)
-	if _, err := s.Get(ctx, "k1"); !errors.Is(err, redis.ErrUnavailable) {
-		t.Fatalf("Get with the server down = %v, want ErrUnavailable", err)
+	_, err = s.Get(ctx, "k1")
+	if !errors.Is(err, redis.ErrUnavailable) || !strings.Contains(err.Error(), `"k1"`) {
+		t.Fatalf("Get with the server down = %v, want ErrUnavailable naming the key", err)
 	}
+	t.Logf("with the server down: %v", err)
 	if err := s.Set(ctx, "lost", nil); !errors.Is(err, redis.ErrUnavailable) {
 		t.Fatalf("Set with the server down = %v, want ErrUnavailable", err)
-	}
-	if err := s.Ping(ctx); !errors.Is(err, redis.ErrUnavailable) {
-		t.Fatalf("Ping with the server down = %v, want ErrUnavailable", err)
 	}
 
 	srv.Restart(t)
