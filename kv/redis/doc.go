@@ -20,7 +20,7 @@
 //     DEL (all atomic);
 //   - kv.Incrementer: a Lua script that adds to an 8-byte little-endian
 //     int64, the encoding Spin's increment uses — not INCRBY's decimal
-//     string. Overflow is an error (ErrOverflow), not a wrap-around;
+//     string. The sum wraps around on overflow;
 //   - kv.CompareAndSwapper: a Lua script comparing the current bytes;
 //   - kv.Expirer: SET PX, at millisecond resolution.
 //

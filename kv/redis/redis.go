@@ -28,9 +28,6 @@ var (
 	// ErrInvalidCursor is returned by List for a cursor this package did
 	// not produce.
 	ErrInvalidCursor = errors.New("kv/redis: invalid list cursor")
-	// ErrOverflow is returned by Increment when the result does not fit in
-	// an int64. The stored counter is left unchanged.
-	ErrOverflow = errors.New("kv/redis: counter overflow")
 )
 
 // DefaultScanCount is the COUNT hint List passes to SCAN when
@@ -344,8 +341,8 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 
 // incrementScript adds an 8-byte little-endian two's-complement delta
 // (ARGV[1]) to the counter under KEYS[1], byte by byte with carry (Lua 5.1
-// numbers are doubles and cannot hold every int64), keeping any expiry.
-// A missing key counts as 0.
+// numbers are doubles and cannot hold every int64), wrapping around on
+// overflow. A missing key counts as 0. The plain SET drops any expiry.
 var incrementScript = goredis.NewScript(`
 local cur = redis.call('GET', KEYS[1])
 if not cur then cur = string.rep(string.char(0), 8) end
@@ -358,10 +355,8 @@ for i = 1, 8 do
   out[i] = sum % 256
   carry = math.floor(sum / 256)
 end
-local a, b, r = string.byte(cur, 8) >= 128, string.byte(d, 8) >= 128, out[8] >= 128
-if a == b and r ~= a then return redis.error_reply('OVERFLOW counter overflow') end
 local res = string.char(unpack(out))
-redis.call('SET', KEYS[1], res, 'KEEPTTL')
+redis.call('SET', KEYS[1], res)
 return res
 `)
 
@@ -369,9 +364,10 @@ return res
 // The counter is stored as Spin stores it, an 8-byte little-endian int64
 // (not the decimal string of Redis's INCRBY), by a Lua script that runs
 // atomically on the server. An existing value that is not 8 bytes long
-// gives an error matching kv.ErrNotCounter; a result outside the int64
-// range gives ErrOverflow. In both cases the value is left unchanged. Any
-// expiry of the key is kept.
+// gives an error matching kv.ErrNotCounter and is left unchanged. The sum
+// wraps around on overflow, as two's-complement addition does (and as
+// Spin's release builds do). Like the other stores, and unlike INCRBY, the
+// counter keeps no expiry.
 func (s *Store) Increment(ctx context.Context, key string, delta int64) (int64, error) {
 	if err := s.checkKey(key); err != nil {
 		return 0, err
@@ -381,11 +377,8 @@ func (s *Store) Increment(ctx context.Context, key string, delta int64) (int64, 
 	if err != nil {
 		var rerr goredis.Error
 		if errors.As(err, &rerr) {
-			switch msg := rerr.Error(); {
-			case strings.HasPrefix(msg, "NOTCOUNTER"):
+			if msg := rerr.Error(); strings.HasPrefix(msg, "NOTCOUNTER") {
 				return 0, fmt.Errorf("kv/redis: increment %q: %w (%s)", key, kv.ErrNotCounter, strings.TrimPrefix(msg, "NOTCOUNTER "))
-			case strings.HasPrefix(msg, "OVERFLOW"):
-				return 0, fmt.Errorf("kv/redis: increment %q by %d: %w", key, delta, ErrOverflow)
 			}
 		}
 		return 0, s.wrap(ctx, "increment", key, err)

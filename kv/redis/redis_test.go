@@ -231,8 +231,9 @@ func TestIncrement(t *testing.T) {
 		{name: "to max", initial: le(math.MaxInt64 - 1), delta: 1, want: math.MaxInt64},
 		{name: "to min", initial: le(math.MinInt64 + 1), delta: -1, want: math.MinInt64},
 		{name: "negative to positive", initial: le(-1), delta: 2, want: 1},
-		{name: "overflow", initial: le(math.MaxInt64), delta: 1, wantErr: redis.ErrOverflow},
-		{name: "underflow", initial: le(math.MinInt64), delta: -1, wantErr: redis.ErrOverflow},
+		{name: "overflow wraps", initial: le(math.MaxInt64), delta: 1, want: math.MinInt64},
+		{name: "underflow wraps", initial: le(math.MinInt64), delta: -1, want: math.MaxInt64},
+		{name: "min plus min", initial: le(math.MinInt64), delta: math.MinInt64, want: 0},
 		{name: "not a counter", initial: []byte("12"), delta: 1, wantErr: kv.ErrNotCounter},
 		{name: "empty value", initial: []byte{}, delta: 1, wantErr: kv.ErrNotCounter},
 	}
@@ -325,8 +326,15 @@ func TestExpiry(t *testing.T) {
 	if ttl := raw.PTTL(ctx, "k").Val(); ttl <= 0 || ttl > time.Hour {
 		t.Errorf("PTTL after SetWithTTL(1h) = %v", ttl)
 	}
+	// An increment makes the key permanent, as in the other stores.
+	if err := s.SetWithTTL(ctx, "c", le(1), time.Hour); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.Increment(ctx, "c", 1); err != nil {
 		t.Fatal(err)
+	}
+	if ttl := raw.PTTL(ctx, "c").Val(); ttl != -1 {
+		t.Errorf("PTTL after Increment = %v, want -1 (no expiry)", ttl)
 	}
 	if err := s.Set(ctx, "k", []byte("v2")); err != nil {
 		t.Fatal(err)
