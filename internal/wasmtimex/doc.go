@@ -1,0 +1,59 @@
+// Package wasmtimex is a small cgo shim to the parts of the wasmtime C API
+// that wasmtime-go v39 does not wrap but that a fresh-instance-per-request
+// host needs to be fast:
+//
+//   - EnablePooling: the pooling instance allocator (with linear memory kept
+//     resident between uses), so instantiation reuses pre-mapped slots;
+//   - InstancePre: imports resolved once per module, instantiated many times
+//     (wasmtime_linker_instantiate_pre) — about 3× cheaper than
+//     wasmtime.Linker.Instantiate;
+//   - Func.Call: wasmtime_func_call_unchecked with raw values — about 20×
+//     cheaper than wasmtime.Func.Call (no reflection, no global lock);
+//   - Memory.Data: a direct view of linear memory;
+//   - DefineFuncUnchecked: host functions called through
+//     wasmtime_linker_define_func_unchecked and one cgo callback, with the
+//     caller's exports (realloc, memory) reachable through Caller;
+//   - SetEpochDeadlineCallback: a Go function consulted at every epoch
+//     deadline, which can extend the deadline or stop the guest with a Go
+//     error (for example ctx.Err()).
+//
+// Everything else (engines, configs, modules, linkers, WASI) stays with
+// wasmtime-go; this package takes its objects and reaches their C pointers.
+// Only (*wasmtime.Store).Context is exported for that; the other pointers
+// are read from the unexported first field of wasmtime-go's wrapper structs
+// with unsafe (layout.go). The C declarations in shim.h are copied by hand
+// from the v39 headers because cgo cannot put the module cache on the
+// include path. Both are checked: at start-up the package verifies the
+// wrapper layouts and returns ErrLayout from every entry point if they
+// changed, and the tests compare shim.h's structs with the ones wasmtime-go
+// compiled from the real headers. This package must be revisited on every
+// wasmtime-go upgrade.
+//
+// # Errors across the guest
+//
+// A Go error returned by a host function or an epoch callback travels to the
+// Func.Call (or InstancePre.Instantiate) that entered the guest: the guest
+// traps with the error's text, and the Go error itself (matchable with
+// errors.Is/As) is handed back through a per-OS-thread slot in the C shim,
+// which is correct because wasm execution, host callbacks and trap unwinding
+// all happen on the calling thread. Panics in host functions and epoch
+// callbacks are recovered and become such errors. Guest traps are returned as
+// *TrapError (with a TrapCode where wasmtime has one), WASI proc_exit as
+// *ExitError.
+//
+// # Safety
+//
+// Instance, Func and Memory are plain values naming an object in one store;
+// using them with another store returns ErrWrongStore instead of tripping
+// wasmtime's process-aborting assertion, and using a closed Store returns
+// ErrClosed. Func only admits functions whose parameters and results are
+// i32, i64, f32 or f64, and Call checks the value slice's length, so raw
+// values can never be misread as references. Memory.Data's slice aliases
+// guest memory and is invalidated by any call into the guest.
+//
+// Stores must be created with NewStore (the store's data slot is how a host
+// function's Caller finds its store). Host functions defined with
+// wasmtime-go's FuncNew/FuncWrap still work in such stores, but a panic in
+// one of them is not propagated by Func.Call the way wasmtime-go's own Call
+// propagates it.
+package wasmtimex

@@ -1,0 +1,185 @@
+// C half of package wasmtimex: thin wrappers that return results by value
+// (so Go passes no pointers to its own stack), the trampolines that call the
+// Go callbacks, and the per-thread slot that carries a host function's Go
+// error across wasmtime's unwinding back to the spx_call that started it.
+
+#include "_cgo_export.h"
+#include "shim.h"
+
+// spx_pending holds the cgo.Handle of the Go error that made the innermost
+// failing host function (or epoch callback) on this OS thread trap. Wasm
+// execution, host callbacks and the unwinding between them all run on the
+// calling thread, so the next spx_call/spx_instantiate to return on this
+// thread is the one the failure unwinds to.
+static __thread uintptr_t spx_pending;
+
+static void spx_set_pending(uintptr_t h) {
+  if (spx_pending != 0) {
+    spxDeleteHandle(spx_pending);
+  }
+  spx_pending = h;
+}
+
+void spx_enable_pooling(wasm_config_t *cfg, spx_pooling p) {
+  wasmtime_pooling_allocation_config_t *pc = wasmtime_pooling_allocation_config_new();
+  if (p.total_core_instances) wasmtime_pooling_allocation_config_total_core_instances_set(pc, p.total_core_instances);
+  if (p.total_memories) wasmtime_pooling_allocation_config_total_memories_set(pc, p.total_memories);
+  if (p.total_tables) wasmtime_pooling_allocation_config_total_tables_set(pc, p.total_tables);
+  if (p.max_unused_warm_slots) wasmtime_pooling_allocation_config_max_unused_warm_slots_set(pc, p.max_unused_warm_slots);
+  if (p.max_memory_size) wasmtime_pooling_allocation_config_max_memory_size_set(pc, (size_t)p.max_memory_size);
+  if (p.linear_memory_keep_resident) wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pc, (size_t)p.linear_memory_keep_resident);
+  if (p.table_keep_resident) wasmtime_pooling_allocation_config_table_keep_resident_set(pc, (size_t)p.table_keep_resident);
+  if (p.max_core_instance_size) wasmtime_pooling_allocation_config_max_core_instance_size_set(pc, (size_t)p.max_core_instance_size);
+  if (p.table_elements) wasmtime_pooling_allocation_config_table_elements_set(pc, (size_t)p.table_elements);
+  wasmtime_pooling_allocation_strategy_set(cfg, pc);
+  wasmtime_pooling_allocation_config_delete(pc);
+  if (p.memory_reservation) wasmtime_config_memory_reservation_set(cfg, p.memory_reservation);
+  if (p.set_guard) wasmtime_config_memory_guard_size_set(cfg, p.memory_guard_size);
+}
+
+static spx_result spx_finish(wasmtime_error_t *err, wasm_trap_t *trap, uintptr_t stale) {
+  spx_result r = {0};
+  r.err = err;
+  r.trap = trap;
+  r.stale = stale;
+  r.host_err = 0;
+  if (err != NULL || trap != NULL) {
+    r.host_err = spx_pending;
+    spx_pending = 0;
+  } else if (spx_pending != 0) {
+    // A host function failed but the guest still returned normally; this
+    // cannot happen (traps are not catchable), but never leak the handle.
+    r.host_err = spx_pending;
+    spx_pending = 0;
+  }
+  return r;
+}
+
+static uintptr_t spx_take_stale(void) {
+  uintptr_t s = spx_pending;
+  spx_pending = 0;
+  return s;
+}
+
+spx_result spx_instantiate(const wasmtime_instance_pre_t *pre, wasmtime_context_t *cx) {
+  uintptr_t stale = spx_take_stale();
+  wasm_trap_t *trap = NULL;
+  wasmtime_instance_t inst = {0, 0};
+  wasmtime_error_t *err = wasmtime_instance_pre_instantiate(pre, cx, &inst, &trap);
+  spx_result r = spx_finish(err, trap, stale);
+  r.inst = inst;
+  return r;
+}
+
+spx_result spx_call(wasmtime_context_t *cx, wasmtime_func_t f,
+                    wasmtime_val_raw_t *vals, size_t n) {
+  uintptr_t stale = spx_take_stale();
+  wasm_trap_t *trap = NULL;
+  wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, &f, vals, n, &trap);
+  return spx_finish(err, trap, stale);
+}
+
+spx_export spx_instance_export(wasmtime_context_t *cx, wasmtime_instance_t inst,
+                               const char *name, size_t name_len) {
+  wasmtime_extern_t item;
+  spx_export r;
+  if (!wasmtime_instance_export_get(cx, &inst, name, name_len, &item)) {
+    r.kind = 255;
+    return r;
+  }
+  r.kind = item.kind;
+  r.of = item.of;
+  return r;
+}
+
+spx_export spx_caller_export(wasmtime_caller_t *caller, const char *name, size_t name_len) {
+  wasmtime_extern_t item;
+  spx_export r;
+  if (!wasmtime_caller_export_get(caller, name, name_len, &item)) {
+    r.kind = 255;
+    return r;
+  }
+  r.kind = item.kind;
+  r.of = item.of;
+  return r;
+}
+
+static bool spx_numeric(const wasm_valtype_vec_t *v) {
+  for (size_t i = 0; i < v->size; i++) {
+    uint8_t k = wasm_valtype_kind(v->data[i]);
+    if (k > 3) return false;  // WASM_I32, WASM_I64, WASM_F32, WASM_F64
+  }
+  return true;
+}
+
+spx_functype_info spx_func_info(wasmtime_context_t *cx, wasmtime_func_t f) {
+  spx_functype_info r;
+  wasm_functype_t *ty = wasmtime_func_type(cx, &f);
+  const wasm_valtype_vec_t *ps = wasm_functype_params(ty);
+  const wasm_valtype_vec_t *rs = wasm_functype_results(ty);
+  r.nparams = (uint32_t)ps->size;
+  r.nresults = (uint32_t)rs->size;
+  r.numeric = spx_numeric(ps) && spx_numeric(rs);
+  wasm_functype_delete(ty);
+  return r;
+}
+
+spx_mem spx_memory_data(wasmtime_context_t *cx, wasmtime_memory_t m) {
+  spx_mem r;
+  r.data = wasmtime_memory_data(cx, &m);
+  r.size = wasmtime_memory_data_size(cx, &m);
+  return r;
+}
+
+static wasm_trap_t *spx_host_trampoline(void *env, wasmtime_caller_t *caller,
+                                        wasmtime_val_raw_t *vals, size_t n) {
+  struct spxHostCall_return r = spxHostCall((uintptr_t)env, caller, vals, n);
+  if (r.r1 != 0) {
+    spx_set_pending(r.r1);
+  }
+  return r.r0;
+}
+
+static void spx_finalize_handle(void *env) {
+  spxDeleteHandle((uintptr_t)env);
+}
+
+static void spx_valtypes(wasm_valtype_vec_t *out, const uint8_t *kinds, size_t n) {
+  wasm_valtype_t *tmp[n > 0 ? n : 1];
+  for (size_t i = 0; i < n; i++) tmp[i] = wasm_valtype_new(kinds[i]);
+  wasm_valtype_vec_new(out, n, tmp);
+}
+
+wasmtime_error_t *spx_define_func_unchecked(wasmtime_linker_t *l,
+    const char *module, size_t module_len, const char *name, size_t name_len,
+    const uint8_t *params, size_t nparams, const uint8_t *results, size_t nresults,
+    uintptr_t handle) {
+  wasm_valtype_vec_t ps, rs;
+  spx_valtypes(&ps, params, nparams);
+  spx_valtypes(&rs, results, nresults);
+  wasm_functype_t *ty = wasm_functype_new(&ps, &rs);
+  wasmtime_error_t *err = wasmtime_linker_define_func_unchecked(
+      l, module, module_len, name, name_len, ty, spx_host_trampoline,
+      (void *)handle, spx_finalize_handle);
+  wasm_functype_delete(ty);
+  return err;
+}
+
+static wasmtime_error_t *spx_epoch_trampoline(wasmtime_context_t *cx, void *data,
+                                              uint64_t *delta,
+                                              wasmtime_update_deadline_kind_t *kind) {
+  (void)cx;
+  struct spxEpoch_return r = spxEpoch((uintptr_t)data);
+  *kind = WASMTIME_UPDATE_DEADLINE_CONTINUE;
+  if (r.r1 != NULL) {
+    if (r.r2 != 0) spx_set_pending(r.r2);
+    return r.r1;
+  }
+  *delta = r.r0;
+  return NULL;
+}
+
+void spx_set_epoch_callback(wasmtime_store_t *store, uintptr_t handle) {
+  wasmtime_store_epoch_deadline_callback(store, spx_epoch_trampoline,
+                                         (void *)handle, spx_finalize_handle);
+}

@@ -1,0 +1,545 @@
+package wasmtimex
+
+/*
+#include <stdlib.h>
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"runtime/cgo"
+	"sync"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+)
+
+// Sentinel errors. Match them with errors.Is.
+var (
+	// ErrLayout reports that the installed wasmtime-go no longer has the
+	// struct layout this package reads with unsafe; the package refuses to
+	// work until it is updated.
+	ErrLayout = errors.New("wasmtimex: unsupported wasmtime-go layout")
+	// ErrClosed is returned by operations on a closed Store or InstancePre,
+	// or on a wasmtime-go object that was closed.
+	ErrClosed = errors.New("wasmtimex: closed")
+	// ErrWrongStore is returned when an Instance, Func or Memory is used
+	// with a store other than the one it belongs to, or when an InstancePre
+	// is instantiated into a store of another engine.
+	ErrWrongStore = errors.New("wasmtimex: object used with the wrong store")
+	// ErrNotFound is returned when an export does not exist or is not of
+	// the requested kind.
+	ErrNotFound = errors.New("wasmtimex: export not found")
+	// ErrUnsupportedType is returned for functions whose parameters or
+	// results are not all i32, i64, f32 or f64.
+	ErrUnsupportedType = errors.New("wasmtimex: unsupported function type")
+	// ErrShortArgs is returned by Func.Call when the value slice is shorter
+	// than Func.Len.
+	ErrShortArgs = errors.New("wasmtimex: value slice too short")
+	// ErrCallerExpired is returned by Caller methods used after the host
+	// function that received the Caller returned.
+	ErrCallerExpired = errors.New("wasmtimex: caller used after its host function returned")
+	// ErrInvalidName is returned for module or function names that are not
+	// valid UTF-8.
+	ErrInvalidName = errors.New("wasmtimex: name is not valid UTF-8")
+)
+
+// Val is one raw WebAssembly value, laid out exactly like the C API's
+// wasmtime_val_raw_t: 16 bytes, little-endian, the value in the low bytes.
+// An i32 occupies the low 32 bits of Lo; bits above a value's width are
+// unspecified in results, so read values with the typed accessors.
+type Val struct {
+	Lo, Hi uint64
+}
+
+// ValI32 returns v as a raw value.
+func ValI32(v int32) Val { return Val{Lo: uint64(uint32(v))} }
+
+// ValI64 returns v as a raw value.
+func ValI64(v int64) Val { return Val{Lo: uint64(v)} }
+
+// ValF32 returns v as a raw value.
+func ValF32(v float32) Val { return Val{Lo: uint64(math.Float32bits(v))} }
+
+// ValF64 returns v as a raw value.
+func ValF64(v float64) Val { return Val{Lo: math.Float64bits(v)} }
+
+// I32 returns v read as an i32.
+func (v Val) I32() int32 { return int32(uint32(v.Lo)) }
+
+// U32 returns v read as an i32 reinterpreted as unsigned (a guest pointer).
+func (v Val) U32() uint32 { return uint32(v.Lo) }
+
+// I64 returns v read as an i64.
+func (v Val) I64() int64 { return int64(v.Lo) }
+
+// F32 returns v read as an f32.
+func (v Val) F32() float32 { return math.Float32frombits(uint32(v.Lo)) }
+
+// F64 returns v read as an f64.
+func (v Val) F64() float64 { return math.Float64frombits(v.Lo) }
+
+// TrapCode identifies why wasm trapped (wasmtime_trap_code_t).
+type TrapCode uint8
+
+// Trap codes, in the order of wasmtime's trap.h.
+const (
+	TrapStackOverflow TrapCode = iota
+	TrapMemoryOutOfBounds
+	TrapHeapMisaligned
+	TrapTableOutOfBounds
+	TrapIndirectCallToNull
+	TrapBadSignature
+	TrapIntegerOverflow
+	TrapIntegerDivisionByZero
+	TrapBadConversionToInteger
+	TrapUnreachableCodeReached
+	TrapInterrupt
+	TrapAlwaysTrapAdapter
+	TrapOutOfFuel
+	// TrapUnknown means the failure carried no trap code (for example a
+	// trap raised by a host function, or a non-trap wasmtime error).
+	TrapUnknown TrapCode = 255
+)
+
+// TrapError reports that wasm execution (a call or an instantiation) did not
+// complete because of a trap or a wasmtime error.
+type TrapError struct {
+	// Message is wasmtime's description, including the wasm backtrace if
+	// wasmtime provides one.
+	Message string
+	// Code is the trap code, or TrapUnknown.
+	Code TrapCode
+}
+
+// Error implements error.
+func (e *TrapError) Error() string { return "wasmtimex: wasm trap: " + e.Message }
+
+// ExitError reports that the guest called WASI proc_exit.
+type ExitError struct {
+	// Status is the exit status the guest passed to proc_exit.
+	Status int
+}
+
+// Error implements error.
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("wasmtimex: guest exited with status %d", e.Status)
+}
+
+// Pooling configures wasmtime's pooling instance allocator. A zero field
+// keeps wasmtime's default for it (shown in brackets).
+type Pooling struct {
+	// TotalCoreInstances is the number of instances that may exist at once
+	// across all stores of the engine [1000].
+	TotalCoreInstances uint32
+	// TotalMemories is the number of linear memories that may exist at
+	// once [1000].
+	TotalMemories uint32
+	// TotalTables is the number of tables that may exist at once [1000].
+	TotalTables uint32
+	// MaxUnusedWarmSlots is how many freed slots are kept warm [100].
+	MaxUnusedWarmSlots uint32
+	// MaxMemorySize is the largest size in bytes any linear memory may grow
+	// to; memory.grow beyond it fails [4 GiB on 64-bit hosts].
+	MaxMemorySize uint64
+	// LinearMemoryKeepResident is how many bytes of each freed linear memory
+	// stay mapped (zeroed with memset instead of unmapped) for reuse [0].
+	// Keeping some resident is what lets instantiation scale across cores.
+	LinearMemoryKeepResident uint64
+	// TableKeepResident is the same for tables [0].
+	TableKeepResident uint64
+	// MaxCoreInstanceSize is the largest VMContext size in bytes [1 MiB].
+	MaxCoreInstanceSize uint64
+	// TableElements is the largest table size in elements [20000].
+	TableElements uint64
+	// MemoryReservation, if non-zero, sets the engine's virtual memory
+	// reservation per linear memory (Config.memory_reservation); each
+	// pool slot reserves this much address space [4 GiB on 64-bit hosts].
+	MemoryReservation uint64
+	// MemoryGuardSize sets the guard region after each linear memory when
+	// SetMemoryGuardSize is true [32 MiB on 64-bit hosts].
+	MemoryGuardSize    uint64
+	SetMemoryGuardSize bool
+}
+
+// EnablePooling switches cfg to the pooling instance allocator with limits
+// p. Call it before wasmtime.NewEngineWithConfig(cfg). An engine whose pool
+// is exhausted fails instantiation with an error (never blocks).
+func EnablePooling(cfg *wasmtime.Config, p Pooling) error {
+	if layoutErr != nil {
+		return layoutErr
+	}
+	if cfg == nil {
+		return fmt.Errorf("wasmtimex: enable pooling: nil config")
+	}
+	ptr := configPtr(cfg)
+	if ptr == nil {
+		return fmt.Errorf("wasmtimex: enable pooling: %w", ErrClosed)
+	}
+	C.spx_enable_pooling(ptr, C.spx_pooling{
+		total_core_instances:        C.uint32_t(p.TotalCoreInstances),
+		total_memories:              C.uint32_t(p.TotalMemories),
+		total_tables:                C.uint32_t(p.TotalTables),
+		max_unused_warm_slots:       C.uint32_t(p.MaxUnusedWarmSlots),
+		max_memory_size:             C.uint64_t(p.MaxMemorySize),
+		linear_memory_keep_resident: C.uint64_t(p.LinearMemoryKeepResident),
+		table_keep_resident:         C.uint64_t(p.TableKeepResident),
+		max_core_instance_size:      C.uint64_t(p.MaxCoreInstanceSize),
+		table_elements:              C.uint64_t(p.TableElements),
+		memory_reservation:          C.uint64_t(p.MemoryReservation),
+		memory_guard_size:           C.uint64_t(p.MemoryGuardSize),
+		set_guard:                   C.bool(p.SetMemoryGuardSize),
+	})
+	runtime.KeepAlive(cfg)
+	return nil
+}
+
+// storeState is what wasmtime-go keeps as the store's data (NewStoreWithData);
+// it lets a Caller find its store's id and user data. It holds no reference
+// to the wasmtime.Store so an unclosed store can still be collected.
+type storeState struct {
+	id   uint64 // wasmtime's store id, learned from the first instance; 0 = unknown
+	data any
+}
+
+// Context is where wasm objects are used: a *Store, or a *Caller inside a
+// host function. It is implemented only by this package's types.
+type Context interface {
+	context() (*C.wasmtime_context_t, *storeState, error)
+}
+
+// Store wraps a wasmtime-go Store created by this package. Like the
+// wasmtime.Store it wraps, it is not safe for concurrent use. The Store owns
+// the wasmtime.Store: use Wasmtime() to configure it (WASI, limits, epoch
+// deadline, fuel) but close it only through Store.Close.
+type Store struct {
+	ws *wasmtime.Store
+	cx *C.wasmtime_context_t
+	st *storeState
+}
+
+// NewStore creates a store in engine. data is returned by Store.Data and
+// Caller.Data (and by wasmtime-go's Caller.Data as seen from this package it
+// is internal: use Caller.Data).
+func NewStore(engine *wasmtime.Engine, data any) (*Store, error) {
+	if layoutErr != nil {
+		return nil, layoutErr
+	}
+	if engine == nil {
+		return nil, fmt.Errorf("wasmtimex: new store: nil engine")
+	}
+	st := &storeState{data: data}
+	ws := wasmtime.NewStoreWithData(engine, st)
+	return &Store{ws: ws, cx: (*C.wasmtime_context_t)(unsafe.Pointer(ws.Context())), st: st}, nil
+}
+
+// Wasmtime returns the wrapped wasmtime-go store, for configuration.
+func (s *Store) Wasmtime() *wasmtime.Store { return s.ws }
+
+// Data returns the data passed to NewStore.
+func (s *Store) Data() any { return s.st.data }
+
+// Close deletes the wasmtime store and with it every instance, memory and
+// host-function state in it (returning pooled slots to the pool). It is
+// idempotent; afterwards operations on the store return ErrClosed.
+func (s *Store) Close() error {
+	s.ws.Close()
+	s.cx = nil
+	return nil
+}
+
+func (s *Store) context() (*C.wasmtime_context_t, *storeState, error) {
+	if s.cx == nil || storePtr(s.ws) == nil {
+		return nil, nil, ErrClosed
+	}
+	return s.cx, s.st, nil
+}
+
+// InstancePre is a module whose imports have been resolved against a linker
+// once (wasmtime_instance_pre_t), so instantiating it repeatedly is cheap.
+// It is safe for concurrent use. It holds its own references to the module
+// and the linker's definitions; the wasmtime.Linker and wasmtime.Module may
+// be closed after NewInstancePre returns.
+type InstancePre struct {
+	mu      sync.RWMutex
+	ptr     *C.wasmtime_instance_pre_t
+	engine  *wasmtime.Engine
+	cleanup runtime.Cleanup
+}
+
+// NewInstancePre resolves m's imports against l. Every import must be
+// defined in l; host functions defined there (DefineFuncUnchecked,
+// wasmtime-go's FuncNew/FuncWrap, DefineWasi) are usable. Items defined with
+// a particular store (Linker.Define) cannot be pre-instantiated.
+func NewInstancePre(l *wasmtime.Linker, m *wasmtime.Module) (*InstancePre, error) {
+	if layoutErr != nil {
+		return nil, layoutErr
+	}
+	if l == nil || m == nil {
+		return nil, fmt.Errorf("wasmtimex: new instance pre: nil linker or module")
+	}
+	lp, mp := linkerPtr(l), modulePtr(m)
+	if lp == nil || mp == nil {
+		return nil, fmt.Errorf("wasmtimex: new instance pre: %w", ErrClosed)
+	}
+	var pre *C.wasmtime_instance_pre_t
+	cerr := C.wasmtime_linker_instantiate_pre(lp, mp, &pre)
+	runtime.KeepAlive(l)
+	runtime.KeepAlive(m)
+	if cerr != nil {
+		return nil, fmt.Errorf("wasmtimex: new instance pre: %w", takeError(cerr, nil))
+	}
+	p := &InstancePre{ptr: pre, engine: l.Engine}
+	p.cleanup = runtime.AddCleanup(p, func(ptr *C.wasmtime_instance_pre_t) {
+		C.wasmtime_instance_pre_delete(ptr)
+	}, pre)
+	return p, nil
+}
+
+// Close frees the InstancePre. Instances already created are unaffected.
+// It is idempotent; later Instantiate calls return ErrClosed.
+func (p *InstancePre) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ptr == nil {
+		return nil
+	}
+	p.cleanup.Stop()
+	C.wasmtime_instance_pre_delete(p.ptr)
+	p.ptr = nil
+	return nil
+}
+
+// Instantiate creates a new instance in s, running the module's start
+// function if it has one. A trap in the start function, an exhausted pool or
+// a failing host function is returned as an error (see Func.Call).
+func (p *InstancePre) Instantiate(s *Store) (Instance, error) {
+	cx, st, err := s.context()
+	if err != nil {
+		return Instance{}, fmt.Errorf("wasmtimex: instantiate: %w", err)
+	}
+	if s.ws.Engine != p.engine {
+		return Instance{}, fmt.Errorf("wasmtimex: instantiate: store of another engine: %w", ErrWrongStore)
+	}
+	p.mu.RLock()
+	if p.ptr == nil {
+		p.mu.RUnlock()
+		return Instance{}, fmt.Errorf("wasmtimex: instantiate: %w", ErrClosed)
+	}
+	r := C.spx_instantiate(p.ptr, cx)
+	p.mu.RUnlock()
+	runtime.KeepAlive(s)
+	if err := resultError(r); err != nil {
+		return Instance{}, fmt.Errorf("wasmtimex: instantiate: %w", err)
+	}
+	if st.id == 0 {
+		st.id = uint64(r.inst.store_id)
+	}
+	return Instance{inst: r.inst}, nil
+}
+
+// Instance is an instance living in a store (wasmtime_instance_t). It is a
+// plain value, valid as long as its store; using it with another store
+// returns ErrWrongStore.
+type Instance struct {
+	inst C.wasmtime_instance_t
+}
+
+func checkStore(cx Context, id C.uint64_t) (*C.wasmtime_context_t, error) {
+	if cx == nil {
+		return nil, ErrClosed
+	}
+	c, st, err := cx.context()
+	if err != nil {
+		return nil, err
+	}
+	if st.id == 0 || st.id != uint64(id) {
+		return nil, ErrWrongStore
+	}
+	return c, nil
+}
+
+// Func looks up the exported function name. It fails with ErrNotFound if
+// there is no such function and with ErrUnsupportedType if its type uses
+// anything but i32, i64, f32 and f64.
+func (i Instance) Func(cx Context, name string) (Func, error) {
+	c, err := checkStore(cx, i.inst.store_id)
+	if err != nil {
+		return Func{}, fmt.Errorf("wasmtimex: export %q: %w", name, err)
+	}
+	e := C.spx_instance_export(c, i.inst, C._GoStringPtr(name), C._GoStringLen(name))
+	runtime.KeepAlive(name)
+	return funcFromExport(c, e, name)
+}
+
+// Memory looks up the exported memory name (ErrNotFound if absent).
+func (i Instance) Memory(cx Context, name string) (Memory, error) {
+	c, err := checkStore(cx, i.inst.store_id)
+	if err != nil {
+		return Memory{}, fmt.Errorf("wasmtimex: export %q: %w", name, err)
+	}
+	e := C.spx_instance_export(c, i.inst, C._GoStringPtr(name), C._GoStringLen(name))
+	runtime.KeepAlive(name)
+	return memoryFromExport(e, name)
+}
+
+func funcFromExport(c *C.wasmtime_context_t, e C.spx_export, name string) (Func, error) {
+	if e.kind != C.WASMTIME_EXTERN_FUNC {
+		return Func{}, fmt.Errorf("wasmtimex: export %q is not a function: %w", name, ErrNotFound)
+	}
+	f := *(*C.wasmtime_func_t)(unsafe.Pointer(&e.of))
+	info := C.spx_func_info(c, f)
+	if !info.numeric {
+		return Func{}, fmt.Errorf("wasmtimex: export %q: %w", name, ErrUnsupportedType)
+	}
+	return Func{f: f, params: uint32(info.nparams), results: uint32(info.nresults)}, nil
+}
+
+func memoryFromExport(e C.spx_export, name string) (Memory, error) {
+	if e.kind != C.WASMTIME_EXTERN_MEMORY {
+		return Memory{}, fmt.Errorf("wasmtimex: export %q is not a memory: %w", name, ErrNotFound)
+	}
+	return Memory{m: *(*C.wasmtime_memory_t)(unsafe.Pointer(&e.of))}, nil
+}
+
+// Func is an exported function with only numeric parameters and results. It
+// is a plain value, valid as long as its store.
+type Func struct {
+	f               C.wasmtime_func_t
+	params, results uint32
+}
+
+// Params returns the number of parameters.
+func (f Func) Params() int { return int(f.params) }
+
+// Results returns the number of results.
+func (f Func) Results() int { return int(f.results) }
+
+// Len returns the minimum length of the slice passed to Call:
+// max(Params, Results).
+func (f Func) Len() int { return int(max(f.params, f.results)) }
+
+// Call calls f without type checks (wasmtime_func_call_unchecked). On entry
+// vals[:Params()] hold the arguments; on success vals[:Results()] hold the
+// results. vals must have at least Len() elements (else ErrShortArgs); the
+// caller decides how each value is typed. Reusing one vals slice per
+// instance avoids an allocation per call.
+//
+// If the guest traps, Call returns a *TrapError. If a host function defined
+// with DefineFuncUnchecked or an epoch callback returned an error that made
+// the call fail, Call returns that error (matchable with errors.Is/As). A
+// WASI proc_exit is an *ExitError.
+func (f Func) Call(cx Context, vals []Val) error {
+	c, err := checkStore(cx, f.f.store_id)
+	if err != nil {
+		return fmt.Errorf("wasmtimex: call: %w", err)
+	}
+	n := f.Len()
+	if len(vals) < n {
+		return fmt.Errorf("wasmtimex: call: %d values for %d: %w", len(vals), n, ErrShortArgs)
+	}
+	var p *C.wasmtime_val_raw_t
+	if n > 0 {
+		p = (*C.wasmtime_val_raw_t)(unsafe.Pointer(unsafe.SliceData(vals)))
+	}
+	r := C.spx_call(c, f.f, p, C.size_t(n))
+	runtime.KeepAlive(vals)
+	runtime.KeepAlive(cx)
+	return resultError(r)
+}
+
+// Memory is an exported linear memory. It is a plain value, valid as long
+// as its store.
+type Memory struct {
+	m C.wasmtime_memory_t
+}
+
+// Data returns the memory's current contents. The slice aliases guest memory
+// and is invalidated by anything that may grow the memory (any call into
+// the guest), and by closing the store; fetch it again after each call.
+func (m Memory) Data(cx Context) ([]byte, error) {
+	c, err := checkStore(cx, *(*C.uint64_t)(unsafe.Pointer(&m.m)))
+	if err != nil {
+		return nil, fmt.Errorf("wasmtimex: memory: %w", err)
+	}
+	d := C.spx_memory_data(c, m.m)
+	if d.size == 0 {
+		return []byte{}, nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(d.data)), int(d.size)), nil
+}
+
+// resultError turns a spx_result into a Go error, freeing the C objects.
+func resultError(r C.spx_result) error {
+	if r.stale != 0 {
+		cgo.Handle(r.stale).Delete()
+	}
+	var hostErr error
+	if r.host_err != 0 {
+		h := cgo.Handle(r.host_err)
+		hostErr, _ = h.Value().(error)
+		h.Delete()
+	}
+	if r.err == nil && r.trap == nil {
+		return hostErr
+	}
+	return takeError(r.err, r.trap, hostErr)
+}
+
+// takeError frees err and trap and returns the error they describe; a
+// non-nil hostErr (the Go error behind them) takes precedence.
+func takeError(err *C.wasmtime_error_t, trap *C.wasm_trap_t, hostErr ...error) error {
+	var out error
+	if err != nil {
+		var status C.int
+		if C.wasmtime_error_exit_status(err, &status) {
+			out = &ExitError{Status: int(status)}
+		} else {
+			var msg C.wasm_byte_vec_t
+			C.wasmtime_error_message(err, &msg)
+			out = &TrapError{Message: byteVecString(&msg, false), Code: TrapUnknown}
+		}
+		C.wasmtime_error_delete(err)
+	}
+	if trap != nil {
+		var msg C.wasm_byte_vec_t
+		C.wasm_trap_message(trap, &msg)
+		te := &TrapError{Message: byteVecString(&msg, true), Code: TrapUnknown}
+		var code C.wasmtime_trap_code_t
+		if C.wasmtime_trap_code(trap, &code) {
+			te.Code = TrapCode(code)
+		}
+		C.wasm_trap_delete(trap)
+		if out == nil {
+			out = te
+		}
+	}
+	for _, h := range hostErr {
+		if h != nil {
+			return h
+		}
+	}
+	return out
+}
+
+func byteVecString(v *C.wasm_byte_vec_t, nul bool) string {
+	n := int(v.size)
+	if nul && n > 0 && *(*byte)(unsafe.Add(unsafe.Pointer(v.data), n-1)) == 0 {
+		n--
+	}
+	s := C.GoStringN(v.data, C.int(n))
+	C.wasm_byte_vec_delete(v)
+	return s
+}
+
+func validName(s string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%w: %q", ErrInvalidName, s)
+	}
+	return nil
+}
