@@ -36,6 +36,9 @@ type instanceState struct {
 
 	handles    map[uint32]kv.Store
 	nextHandle uint32
+	// maxHandles is the capacity of the handle table: 2^32, as in Spin
+	// (tests lower it to reach store-table-full).
+	maxHandles uint64
 
 	// hostErr is the error a host function trapped with, reported by the
 	// failed call in place of wasmtime's message.
@@ -78,11 +81,12 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 	}
 	now := time.Now()
 	st := &instanceState{
-		comp:     c,
-		ctx:      ctx,
-		start:    now,
-		deadline: c.deadline(ctx, now),
-		handles:  make(map[uint32]kv.Store),
+		comp:       c,
+		ctx:        ctx,
+		start:      now,
+		deadline:   c.deadline(ctx, now),
+		handles:    make(map[uint32]kv.Store),
+		maxHandles: 1 << 32,
 	}
 	i := &Instance{st: st}
 	store := wasmtime.NewStoreWithData(c.e.wt, st)

@@ -109,7 +109,7 @@ func kvOpen(st *instanceState, g guest, a []uint64) error {
 // newHandle stores s under the next free handle. Handles start at 0 and
 // increase; numbers are reused only after wrapping around.
 func (st *instanceState) newHandle(s kv.Store) (uint32, bool) {
-	if uint64(len(st.handles)) > uint64(^uint32(0)) {
+	if uint64(len(st.handles)) >= st.maxHandles {
 		return 0, false
 	}
 	for {
