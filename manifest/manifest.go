@@ -1,12 +1,14 @@
 package manifest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 )
 
 // Defaults used when the manifest or the Options leave a value out.
@@ -117,7 +119,7 @@ type App struct {
 	// with Load or parsed with Options.Dir; "" otherwise.
 	Dir string
 
-	fsys fs.FS // where relative paths resolve when Dir is ""
+	fsys fs.FS  // where relative paths resolve when Dir is ""
 	root string // directory of the manifest inside fsys
 }
 
@@ -306,6 +308,10 @@ func Parse(data []byte, opts *Options) (*App, error) {
 	d := &decoder{file: o.File, rules: o.V1Rules}
 	app := d.decode(root)
 	if len(d.errs) > 0 {
+		slices.SortStableFunc(d.errs, func(a, b error) int {
+			ea, eb := a.(*Error), b.(*Error)
+			return cmp.Or(cmp.Compare(ea.Line, eb.Line), cmp.Compare(ea.Column, eb.Column))
+		})
 		return nil, errors.Join(d.errs...)
 	}
 	if o.FS != nil {
