@@ -87,7 +87,9 @@ func (a *advEnv) healthy(t *testing.T) {
 	}
 }
 
-func le32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 
 func TestAdversarialOutOfBoundsPointer(t *testing.T) {
 	a := newAdv(t, nil)

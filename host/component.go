@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spindlekv/spindle/internal/wasmtimex"
 	"github.com/spindlekv/spindle/kv"
 )
 
@@ -53,7 +55,7 @@ type Component struct {
 	id      string
 	cfg     ComponentConfig
 	module  *wasmtime.Module
-	linker  *wasmtime.Linker
+	pre     *wasmtimex.InstancePre
 	exports map[string]*funcSig
 	allowed map[string]bool
 	// stubs names the imports that are linked as trapping stubs.
@@ -129,6 +131,7 @@ func kinds(vts []*wasmtime.ValType) []wasmtime.ValKind {
 // match, else a stub with the module's own signature.
 func (c *Component) link() error {
 	l := wasmtime.NewLinker(c.e.wt)
+	defer l.Close() // the InstancePre keeps what it needs
 	if err := l.DefineWasi(); err != nil {
 		return err
 	}
@@ -150,7 +153,7 @@ func (c *Component) link() error {
 		}
 		defined[full] = true
 		if hf, ok := lookupHostFunc(full); ok && hf.matches(ft) {
-			if err := l.FuncNew(mod, name, ft, c.wrap(hf)); err != nil {
+			if err := hf.define(l, mod, name); err != nil {
 				return fmt.Errorf("define %s: %w", full, err)
 			}
 			continue
@@ -159,25 +162,39 @@ func (c *Component) link() error {
 			continue // wasmtime's WASI provides it
 		}
 		c.stubs = append(c.stubs, full)
-		if err := l.FuncNew(mod, name, ft, c.stub(full, ft)); err != nil {
+		if err := defineStub(l, mod, name, ft); err != nil {
 			return fmt.Errorf("define stub %s: %w", full, err)
 		}
 	}
-	c.linker = l
+	pre, err := wasmtimex.NewInstancePre(l, c.module)
+	if err != nil {
+		return err
+	}
+	c.pre = pre
 	return nil
 }
 
 const wasiModule = "wasi_snapshot_preview1"
 
-// stub returns a host function that fails the guest call, naming the import.
-func (c *Component) stub(full string, ft *wasmtime.FuncType) func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-	return func(caller *wasmtime.Caller, _ []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-		err := fmt.Errorf("import %s is not implemented by Spindle", full)
-		if st, ok := caller.Data().(*instanceState); ok {
+// defineStub defines module.name with signature ft as a function that
+// fails the guest call with an error naming the import.
+func defineStub(l *wasmtime.Linker, module, name string, ft *wasmtime.FuncType) error {
+	msg := fmt.Sprintf("import %s.%s is not implemented by Spindle", module, name)
+	params, results := kinds(ft.Params()), kinds(ft.Results())
+	err := wasmtimex.DefineFuncUnchecked(l, module, name, params, results, func(c *wasmtimex.Caller, _ []wasmtimex.Val) error {
+		err := errors.New(msg)
+		if st, ok := c.Data().(*instanceState); ok && st.hostErr == nil {
 			st.hostErr = err
 		}
-		return nil, wasmtime.NewTrap(err.Error())
+		return err
+	})
+	if !errors.Is(err, wasmtimex.ErrUnsupportedType) {
+		return err
 	}
+	// Reference types or v128: wasmtime-go's checked path handles them.
+	return l.FuncNew(module, name, ft, func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+		return nil, wasmtime.NewTrap(msg)
+	})
 }
 
 // ID returns the component id from its ComponentConfig.

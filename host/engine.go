@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spindlekv/spindle/internal/wasmtimex"
 )
 
 // Defaults for Options fields left zero.
@@ -20,11 +21,19 @@ const (
 	// DefaultTimeout is the execution deadline of one instance, counted
 	// from Instantiate.
 	DefaultTimeout = 30 * time.Second
+	// DefaultMaxInstances is the number of instances that may exist at
+	// once in one Engine (the size of its pooling allocator).
+	DefaultMaxInstances = 1000
 	// EpochInterval is how often the engine's ticker advances wasmtime's
 	// epoch. Deadlines and context cancellation are noticed by running
 	// guest code within about one interval.
 	EpochInterval = 5 * time.Millisecond
 )
+
+// keepResident is how much of each freed linear memory and table the pool
+// keeps mapped for the next instance: unmapping per instance is what keeps
+// instantiation from scaling across cores (perf/BASELINE.md).
+const keepResident = 1 << 20
 
 // wasmtimeModule is the module path whose version keys the compile cache.
 const wasmtimeModule = "github.com/bytecodealliance/wasmtime-go/v39"
@@ -47,6 +56,11 @@ type Options struct {
 	// deserialising compiled code is only safe for files this process (or
 	// the embedder) wrote, so choose a directory nobody else can write.
 	CacheDir string
+	// MaxInstances is how many instances may exist at once in the
+	// engine: the pooling allocator reserves this many slots (each one
+	// reserves address space, not memory). Instantiate fails with an error
+	// when all are in use. Zero means DefaultMaxInstances.
+	MaxInstances int
 	// Logger receives compile progress and, unless a component or
 	// instance sets its own writers, guest stdout and stderr lines. Nil
 	// means slog.Default().
@@ -54,8 +68,8 @@ type Options struct {
 }
 
 // Engine compiles components and runs their instances. It owns one
-// wasmtime engine with epoch interruption enabled and a goroutine that
-// advances the epoch. An Engine is safe for concurrent use.
+// wasmtime engine (pooling instance allocator, epoch interruption) and a
+// goroutine that advances the epoch. An Engine is safe for concurrent use.
 type Engine struct {
 	wt          *wasmtime.Engine
 	opts        Options
@@ -80,6 +94,12 @@ func NewEngine(opts *Options) (*Engine, error) {
 	if o.MaxMemory < 0 {
 		return nil, fmt.Errorf("host: Options.MaxMemory %d is negative", o.MaxMemory)
 	}
+	if o.MaxInstances < 0 {
+		return nil, fmt.Errorf("host: Options.MaxInstances %d is negative", o.MaxInstances)
+	}
+	if o.MaxInstances == 0 {
+		o.MaxInstances = DefaultMaxInstances
+	}
 	if o.Timeout < 0 {
 		return nil, fmt.Errorf("host: Options.Timeout %v is negative", o.Timeout)
 	}
@@ -94,6 +114,17 @@ func NewEngine(opts *Options) (*Engine, error) {
 	}
 	cfg := wasmtime.NewConfig()
 	cfg.SetEpochInterruption(true)
+	pool := wasmtimex.Pooling{
+		TotalCoreInstances:       uint32(o.MaxInstances),
+		TotalMemories:            uint32(o.MaxInstances),
+		TotalTables:              uint32(o.MaxInstances),
+		MaxMemorySize:            uint64(o.MaxMemory),
+		LinearMemoryKeepResident: min(uint64(o.MaxMemory), keepResident),
+		TableKeepResident:        keepResident,
+	}
+	if err := wasmtimex.EnablePooling(cfg, pool); err != nil {
+		return nil, fmt.Errorf("host: %w", err)
+	}
 	wt := wasmtime.NewEngineWithConfig(cfg)
 	e := &Engine{
 		wt:   wt,
@@ -102,7 +133,8 @@ func NewEngine(opts *Options) (*Engine, error) {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	e.fingerprint = fmt.Sprintf("wasmtime-go=%s arch=%s/%s epoch=1", wasmtimeVersion(), runtime.GOOS, runtime.GOARCH)
+	// Everything in the config that can change generated code.
+	e.fingerprint = fmt.Sprintf("wasmtime-go=%s arch=%s/%s epoch=1 pooling=1 maxmem=%d", wasmtimeVersion(), runtime.GOOS, runtime.GOARCH, o.MaxMemory)
 	go e.tick()
 	return e, nil
 }
@@ -148,6 +180,9 @@ func (e *Engine) Close() error {
 		e.mu.Unlock()
 		close(e.stop)
 		<-e.done
+		// Stores, modules and linkers keep wasmtime's engine alive as
+		// long as they need it; this drops the Engine's own reference.
+		e.wt.Close()
 	})
 	return nil
 }

@@ -79,6 +79,9 @@ func testEngine(t testing.TB, opts *Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.MaxInstances == 0 {
+		opts.MaxInstances = 16 // each pool slot reserves address space
+	}
 	e, err := NewEngine(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,13 @@ package host
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"runtime/debug"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spindlekv/spindle/internal/abi"
+	"github.com/spindlekv/spindle/internal/wasmtimex"
 )
 
 // guest is what a host function needs from the calling instance.
@@ -85,60 +87,63 @@ func (st *instanceState) run(hf *hostFunc, g guest, args []uint64) (err error) {
 	return hf.fn(st, g, args)
 }
 
-// wrap adapts hf to wasmtime-go's FuncNew.
-func (c *Component) wrap(hf *hostFunc) func(*wasmtime.Caller, []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-	return func(caller *wasmtime.Caller, vals []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
-		st, ok := caller.Data().(*instanceState)
+// define links hf into l as an unchecked host function.
+func (hf *hostFunc) define(l *wasmtime.Linker, module, name string) error {
+	params := make([]wasmtime.ValKind, hf.params)
+	for k := range params {
+		params[k] = wasmtime.KindI32
+	}
+	return wasmtimex.DefineFuncUnchecked(l, module, name, params, nil, func(c *wasmtimex.Caller, vals []wasmtimex.Val) error {
+		st, ok := c.Data().(*instanceState)
 		if !ok {
-			return nil, wasmtime.NewTrap("host: store without Spindle state")
+			return errors.New("host: store without Spindle state")
 		}
 		var buf [8]uint64
-		args := buf[:0]
-		for _, v := range vals {
-			args = append(args, uint64(uint32(v.I32())))
+		args := buf[:len(vals)]
+		for k, v := range vals {
+			args[k] = uint64(v.U32())
 		}
-		if err := st.run(hf, callerGuest{caller: caller, st: st}, args); err != nil {
-			return nil, wasmtime.NewTrap(err.Error())
-		}
-		return nil, nil
-	}
+		return st.run(hf, callerGuest{c: c, st: st}, args)
+	})
 }
 
-// callerGuest implements guest through wasmtime-go's Caller.
+// callerGuest implements guest inside a host function.
 type callerGuest struct {
-	caller *wasmtime.Caller
-	st     *instanceState
+	c  *wasmtimex.Caller
+	st *instanceState
 }
 
 func (g callerGuest) memory() []byte {
-	if g.st.mem != nil {
-		return g.st.mem.UnsafeData(g.caller)
+	m, ok := g.st.mem, g.st.hasMem
+	if !ok {
+		var err error
+		if m, err = g.c.Memory(exportMemory); err != nil {
+			return nil
+		}
 	}
-	if ex := g.caller.GetExport("memory"); ex != nil && ex.Memory() != nil {
-		return ex.Memory().UnsafeData(g.caller)
+	b, err := m.Data(g.c)
+	if err != nil {
+		return nil
 	}
-	return nil
+	return b
 }
 
 func (g callerGuest) realloc(align, size uint32) (uint32, error) {
-	f := g.st.reallocFn
-	if f == nil {
-		if ex := g.caller.GetExport(exportRealloc); ex != nil {
-			f = ex.Func()
+	f, ok := g.st.reallocFn, g.st.hasRealloc
+	if !ok {
+		var err error
+		if f, err = g.c.Func(exportRealloc); err != nil {
+			return 0, fmt.Errorf("%w: %s", ErrMissingExport, exportRealloc)
 		}
 	}
-	if f == nil {
-		return 0, fmt.Errorf("%w: %s", ErrMissingExport, exportRealloc)
+	if f.Params() != 4 || f.Results() != 1 {
+		return 0, fmt.Errorf("%s has %d parameters and %d results, want 4 and 1", exportRealloc, f.Params(), f.Results())
 	}
-	r, err := f.Call(g.caller, int32(0), int32(0), int32(align), int32(size))
-	if err != nil {
+	vals := [4]wasmtimex.Val{{}, {}, {Lo: uint64(align)}, {Lo: uint64(size)}}
+	if err := f.Call(g.c, vals[:]); err != nil {
 		return 0, fmt.Errorf("%s(0, 0, %d, %d): %w", exportRealloc, align, size, err)
 	}
-	v, ok := r.(int32)
-	if !ok {
-		return 0, fmt.Errorf("%s returned %T, want i32", exportRealloc, r)
-	}
-	return checkAlloc(g.memory(), uint32(v), align, size)
+	return checkAlloc(g.memory(), vals[0].U32(), align, size)
 }
 
 // checkAlloc checks a pointer returned by the guest's realloc.

@@ -2,14 +2,15 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spindlekv/spindle/internal/abi"
+	"github.com/spindlekv/spindle/internal/wasmtimex"
 	"github.com/spindlekv/spindle/kv"
 )
 
@@ -27,7 +28,8 @@ type InstanceOptions struct {
 	Stdout io.Writer
 }
 
-// instanceState is the per-instance state host functions see.
+// instanceState is the per-instance state host functions see (the
+// store's data).
 type instanceState struct {
 	comp     *Component
 	ctx      context.Context
@@ -43,12 +45,13 @@ type instanceState struct {
 	// hostErr is the error a host function trapped with, reported by the
 	// failed call in place of wasmtime's message.
 	hostErr error
-	// interrupted is set when the epoch callback stopped the guest.
-	interrupted error
 
-	mem       *wasmtime.Memory
-	reallocFn *wasmtime.Func
-	freeFn    *wasmtime.Func
+	// Exports, cached after instantiation (has* false until then, e.g.
+	// in a start function).
+	mem                wasmtimex.Memory
+	reallocFn, freeFn  wasmtimex.Func
+	hasMem, hasRealloc bool
+	hasFree            bool
 }
 
 // Instance is one fresh, isolated instance of a component. It is not safe
@@ -56,9 +59,11 @@ type instanceState struct {
 // an error matching ErrClosed.
 type Instance struct {
 	st     *instanceState
-	store  *wasmtime.Store
-	inst   *wasmtime.Instance
-	funcs  map[string]*wasmtime.Func
+	store  *wasmtimex.Store
+	inst   wasmtimex.Instance
+	funcs  map[string]wasmtimex.Func
+	vals   []wasmtimex.Val
+	view   []byte // cached memory view; nil after any guest call
 	flush  []*lineLogger
 	closed bool
 }
@@ -68,6 +73,9 @@ type Instance struct {
 // interrupts guest code running in it, and ctx is passed to the key-value
 // stores the guest uses. If the module exports _initialize (a WASI
 // reactor such as a standard-Go guest) it is called; _start never is.
+//
+// A failure is an error matching ErrTrap: a trap in the module's start
+// function or in _initialize, or all Options.MaxInstances slots in use.
 func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*Instance, error) {
 	if c.e.isClosed() {
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, ErrClosed)
@@ -88,30 +96,41 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 		handles:    make(map[uint32]kv.Store),
 		maxHandles: 1 << 32,
 	}
-	i := &Instance{st: st}
-	store := wasmtime.NewStoreWithData(c.e.wt, st)
-	i.store = store
-	store.Limiter(c.e.opts.MaxMemory, -1, -1, -1, -1)
+	store, err := wasmtimex.NewStore(c.e.wt, st)
+	if err != nil {
+		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
+	}
+	i := &Instance{st: st, store: store}
 	wc, err := c.wasiConfig(i, &o)
 	if err != nil {
 		store.Close()
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
 	}
-	store.SetWasi(wc)
-	store.SetEpochDeadline(epochTicks(st.deadline.Sub(now)))
-
-	inst, err := c.linker.Instantiate(store, c.module)
+	ws := store.Wasmtime()
+	ws.SetWasi(wc)
+	// The callback runs on every epoch tick while guest code runs: it
+	// stops the guest once ctx is done or the deadline has passed.
+	ws.SetEpochDeadline(1)
+	if err := wasmtimex.SetEpochDeadlineCallback(store, st.onEpoch); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
+	}
+	inst, err := c.pre.Instantiate(store)
 	if err != nil {
 		err = st.trapError("instantiate", err)
 		i.Close()
 		return nil, err
 	}
 	i.inst = inst
-	if ex := inst.GetExport(store, exportMemory); ex != nil {
-		st.mem = ex.Memory()
+	if m, err := inst.Memory(store, exportMemory); err == nil {
+		st.mem, st.hasMem = m, true
 	}
-	st.reallocFn = inst.GetFunc(store, exportRealloc)
-	st.freeFn = inst.GetFunc(store, exportFree)
+	if f, err := inst.Func(store, exportRealloc); err == nil {
+		st.reallocFn, st.hasRealloc = f, true
+	}
+	if f, err := inst.Func(store, exportFree); err == nil {
+		st.freeFn, st.hasFree = f, true
+	}
 	if c.HasExport("_initialize") {
 		if _, err := i.Call("_initialize"); err != nil {
 			i.Close()
@@ -121,12 +140,42 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 	return i, nil
 }
 
-// epochTicks converts a remaining time into an epoch deadline delta.
-func epochTicks(d time.Duration) uint64 {
-	if d <= 0 {
-		return 1
+// errDeadline is the cause of an interrupt at the instance deadline.
+var errDeadline = fmt.Errorf("instance deadline exceeded: %w", context.DeadlineExceeded)
+
+// onEpoch decides, on every epoch tick, whether the guest may go on.
+func (st *instanceState) onEpoch() (uint64, error) {
+	if err := st.ctx.Err(); err != nil {
+		return 0, err
 	}
-	return uint64((d+EpochInterval-1)/EpochInterval) + 1
+	if !time.Now().Before(st.deadline) {
+		return 0, errDeadline
+	}
+	return 1, nil
+}
+
+// trapError builds the error for a failed guest call. st.hostErr is the
+// error a host function recorded before trapping (nil if the guest trapped
+// on its own); cause is what the call returned.
+func (st *instanceState) trapError(op string, cause error) error {
+	if st.hostErr != nil {
+		err := st.hostErr
+		st.hostErr = nil
+		return fmt.Errorf("%w in component %q, %s: %w", ErrTrap, st.comp.id, op, err)
+	}
+	if errors.Is(cause, context.DeadlineExceeded) || errors.Is(cause, context.Canceled) {
+		reason := context.Cause(st.ctx)
+		if reason == nil || errors.Is(cause, errDeadline) {
+			reason = cause
+		}
+		return fmt.Errorf("%w in component %q, %s: interrupted after %v: %w", ErrTrap, st.comp.id, op,
+			time.Since(st.start).Round(time.Millisecond), reason)
+	}
+	var te *wasmtimex.TrapError
+	if errors.As(cause, &te) {
+		return fmt.Errorf("%w in component %q, %s: %s", ErrTrap, st.comp.id, op, te.Message)
+	}
+	return fmt.Errorf("%w in component %q, %s: %w", ErrTrap, st.comp.id, op, cause)
 }
 
 // wasiConfig builds the WASI configuration of one instance.
@@ -185,10 +234,10 @@ func (c *Component) wasiConfig(i *Instance, o *InstanceOptions) (*wasmtime.WasiC
 // Component returns the component this instance was made from.
 func (i *Instance) Component() *Component { return i.st.comp }
 
-// Close releases the instance: its store, memory, and key-value handles
-// (the stores themselves stay open; they belong to the Resolver). A
-// trailing partial line of logged output is flushed. Close is idempotent
-// and returns nil.
+// Close releases the instance: its store, its memory (back to the engine's
+// pool) and its key-value handles (the stores themselves stay open; they
+// belong to the Resolver). A trailing partial line of logged output is
+// flushed. Close is idempotent and returns nil.
 func (i *Instance) Close() error {
 	if i.closed {
 		return nil
@@ -197,6 +246,7 @@ func (i *Instance) Close() error {
 	i.store.Close()
 	i.st.handles = nil
 	i.funcs = nil
+	i.view = nil
 	for _, l := range i.flush {
 		l.Flush()
 	}
@@ -212,9 +262,9 @@ func (i *Instance) check(op string) error {
 
 // Call calls the exported function name with raw core values (an i32
 // travels in the low 32 bits of a uint64, floats as their IEEE bits) and
-// returns its raw results. A trap, a host-function failure or an expired
-// deadline gives an error matching ErrTrap; an export that does not exist,
-// ErrMissingExport.
+// returns its raw results (an i32 result zero-extended). A trap, a
+// host-function failure or an expired deadline gives an error matching
+// ErrTrap; an export that does not exist, ErrMissingExport.
 func (i *Instance) Call(name string, args ...uint64) ([]uint64, error) {
 	if err := i.check("call " + name); err != nil {
 		return nil, err
@@ -227,73 +277,72 @@ func (i *Instance) Call(name string, args ...uint64) ([]uint64, error) {
 	if len(args) != len(sig.params) {
 		return nil, fmt.Errorf("host: component %q: call %s: %d arguments, want %d", st.comp.id, name, len(args), len(sig.params))
 	}
-	if err := st.ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%w in component %q, call %s: %w", ErrTrap, st.comp.id, name, err)
-	}
-	f := i.funcs[name]
-	if f == nil {
-		f = i.inst.GetFunc(i.store, name)
-		if f == nil {
-			return nil, fmt.Errorf("host: component %q: %w: %s", st.comp.id, ErrMissingExport, name)
+	f, ok := i.funcs[name]
+	if !ok {
+		var err error
+		f, err = i.inst.Func(i.store, name)
+		if err != nil {
+			return nil, fmt.Errorf("host: component %q: call %s: %w", st.comp.id, name, err)
 		}
 		if i.funcs == nil {
-			i.funcs = make(map[string]*wasmtime.Func)
+			i.funcs = make(map[string]wasmtimex.Func)
 		}
 		i.funcs[name] = f
 	}
-	in := make([]any, len(args))
+	vals := i.valBuf(f.Len())
 	for j, a := range args {
-		switch sig.params[j] {
-		case wasmtime.KindI32:
-			in[j] = int32(uint32(a))
-		case wasmtime.KindI64:
-			in[j] = int64(a)
-		case wasmtime.KindF32:
-			in[j] = math.Float32frombits(uint32(a))
-		case wasmtime.KindF64:
-			in[j] = math.Float64frombits(a)
-		default:
-			return nil, fmt.Errorf("host: component %q: call %s: parameter %d has unsupported type %v", st.comp.id, name, j, sig.params[j])
+		vals[j] = wasmtimex.Val{Lo: a}
+	}
+	if err := i.call(name, f, vals); err != nil {
+		return nil, err
+	}
+	out := make([]uint64, len(sig.results))
+	for j, k := range sig.results {
+		out[j] = vals[j].Lo
+		if k == wasmtime.KindI32 || k == wasmtime.KindF32 {
+			out[j] = uint64(uint32(out[j]))
 		}
 	}
-	r, err := f.Call(i.store, in...)
-	if err != nil {
-		return nil, st.trapError("call "+name, err)
-	}
-	switch v := r.(type) {
-	case nil:
-		return nil, nil
-	case []wasmtime.Val:
-		out := make([]uint64, len(v))
-		for j, x := range v {
-			out[j] = rawVal(x.Get())
-		}
-		return out, nil
-	default:
-		return []uint64{rawVal(v)}, nil
-	}
+	return out, nil
 }
 
-func rawVal(v any) uint64 {
-	switch x := v.(type) {
-	case int32:
-		return uint64(uint32(x))
-	case int64:
-		return uint64(x)
-	case float32:
-		return uint64(math.Float32bits(x))
-	case float64:
-		return math.Float64bits(x)
+// valBuf returns the instance's reusable value buffer with n values.
+func (i *Instance) valBuf(n int) []wasmtimex.Val {
+	if cap(i.vals) < n {
+		i.vals = make([]wasmtimex.Val, n, max(n, 8))
 	}
-	return 0
+	i.vals = i.vals[:n]
+	clear(i.vals)
+	return i.vals
+}
+
+// call enters the guest; the memory view is invalid afterwards.
+func (i *Instance) call(name string, f wasmtimex.Func, vals []wasmtimex.Val) error {
+	st := i.st
+	if err := st.ctx.Err(); err != nil {
+		return st.trapError("call "+name, err)
+	}
+	i.view = nil
+	if err := f.Call(i.store, vals); err != nil {
+		return st.trapError("call "+name, err)
+	}
+	return nil
 }
 
 // memory returns the current view of the instance's linear memory.
 func (i *Instance) memory() ([]byte, error) {
-	if i.st.mem == nil {
+	if i.view != nil {
+		return i.view, nil
+	}
+	if !i.st.hasMem {
 		return nil, fmt.Errorf("host: component %q: %w: %s", i.st.comp.id, ErrMissingExport, exportMemory)
 	}
-	return i.st.mem.UnsafeData(i.store), nil
+	b, err := i.st.mem.Data(i.store)
+	if err != nil {
+		return nil, fmt.Errorf("host: component %q: memory: %w", i.st.comp.id, err)
+	}
+	i.view = b
+	return b, nil
 }
 
 // Alloc calls canonical_abi_realloc(0, 0, align, size) in the guest and
@@ -302,23 +351,22 @@ func (i *Instance) Alloc(align, size uint32) (uint32, error) {
 	if err := i.check("alloc"); err != nil {
 		return 0, err
 	}
-	if !i.st.comp.HasExport(exportRealloc) {
-		return 0, fmt.Errorf("host: component %q: %w: %s", i.st.comp.id, ErrMissingExport, exportRealloc)
+	st := i.st
+	if !st.hasRealloc || st.reallocFn.Params() != 4 || st.reallocFn.Results() != 1 {
+		return 0, fmt.Errorf("host: component %q: %w: %s(i32, i32, i32, i32) -> i32", st.comp.id, ErrMissingExport, exportRealloc)
 	}
-	r, err := i.Call(exportRealloc, 0, 0, uint64(align), uint64(size))
-	if err != nil {
+	vals := i.valBuf(4)
+	vals[2].Lo, vals[3].Lo = uint64(align), uint64(size)
+	if err := i.call(exportRealloc, st.reallocFn, vals); err != nil {
 		return 0, err
-	}
-	if len(r) != 1 {
-		return 0, fmt.Errorf("%w in component %q: %s returned %d values", ErrTrap, i.st.comp.id, exportRealloc, len(r))
 	}
 	mem, err := i.memory()
 	if err != nil {
 		return 0, err
 	}
-	ptr, err := checkAlloc(mem, uint32(r[0]), align, size)
+	ptr, err := checkAlloc(mem, vals[0].U32(), align, size)
 	if err != nil {
-		return 0, fmt.Errorf("%w in component %q: %w", ErrTrap, i.st.comp.id, err)
+		return 0, fmt.Errorf("%w in component %q: %w", ErrTrap, st.comp.id, err)
 	}
 	return ptr, nil
 }
@@ -360,9 +408,11 @@ func (i *Instance) Free(ptr, size, align uint32) error {
 	if err := i.check("free"); err != nil {
 		return err
 	}
-	if !i.st.comp.HasExport(exportFree) {
-		return fmt.Errorf("host: component %q: %w: %s", i.st.comp.id, ErrMissingExport, exportFree)
+	st := i.st
+	if !st.hasFree || st.freeFn.Params() != 3 || st.freeFn.Results() != 0 {
+		return fmt.Errorf("host: component %q: %w: %s(i32, i32, i32)", st.comp.id, ErrMissingExport, exportFree)
 	}
-	_, err := i.Call(exportFree, uint64(ptr), uint64(size), uint64(align))
-	return err
+	vals := i.valBuf(3)
+	vals[0].Lo, vals[1].Lo, vals[2].Lo = uint64(ptr), uint64(size), uint64(align)
+	return i.call(exportFree, st.freeFn, vals)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/spindlekv/spindle/kv"
+	"github.com/spindlekv/spindle/kv/memory"
 )
 
 // harness drives the prelude's forwarding exports of one instance.
@@ -87,7 +88,8 @@ func okU32(v uint32) []byte {
 // stores returns the kv backends the key-value tests run against.
 func stores(t *testing.T) map[string]func(t *testing.T) kv.Store {
 	return map[string]func(t *testing.T) kv.Store{
-		"map": func(*testing.T) kv.Store { return newMapStore() },
+		"map":    func(*testing.T) kv.Store { return newMapStore() },
+		"memory": func(*testing.T) kv.Store { return memory.New() },
 	}
 }
 
