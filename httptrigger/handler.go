@@ -1,0 +1,410 @@
+package httptrigger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spindlekv/spindle/host"
+	"github.com/spindlekv/spindle/internal/route"
+	"github.com/spindlekv/spindle/kv"
+	"github.com/spindlekv/spindle/manifest"
+)
+
+// Defaults for Options fields left zero.
+const (
+	// DefaultMaxBodyBytes is the largest request body accepted; a larger
+	// one is answered with 413 and the guest is not run.
+	DefaultMaxBodyBytes = 10 << 20
+	// DefaultTimeout is the deadline of one request, counted from when the
+	// handler starts it. Spin has none; an embedding server must never
+	// hang on a guest.
+	DefaultTimeout = 30 * time.Second
+)
+
+// Sentinel errors returned by New (wrapped with the component, label or
+// route concerned) and by Close.
+var (
+	// ErrUndefinedStore: a component lists a key-value store label the
+	// Resolver does not know.
+	ErrUndefinedStore = errors.New("httptrigger: undefined key-value store")
+	// ErrRouteConflict: two HTTP triggers' routes compile to the same
+	// pattern.
+	ErrRouteConflict = errors.New("httptrigger: duplicate route")
+	// ErrUnknownComponent: a trigger names a component the manifest does
+	// not define.
+	ErrUnknownComponent = errors.New("httptrigger: unknown component")
+	// ErrUnsupportedExecutor: an executor type other than "spin" or "wagi".
+	ErrUnsupportedExecutor = errors.New("httptrigger: unsupported executor")
+	// ErrMissingExport: a component lacks an export its executor needs.
+	ErrMissingExport = errors.New("httptrigger: missing export")
+)
+
+// Options configures a Handler. A nil *Options, and every zero field,
+// means the default. New copies the struct.
+type Options struct {
+	// MaxBodyBytes is the largest request body, in bytes, passed to a
+	// guest; larger requests get 413. Zero means DefaultMaxBodyBytes;
+	// negative means no limit.
+	MaxBodyBytes int64
+	// Timeout is the deadline of each request's guest execution. Zero
+	// means DefaultTimeout. The engine's own per-instance Timeout also
+	// applies; the earlier deadline wins.
+	Timeout time.Duration
+	// Logger receives start-up messages and request failures (500s), each
+	// with the component id. Nil means slog.Default().
+	Logger *slog.Logger
+	// Variables provides values for application variables by name (as
+	// declared, lower case), used to render each component's variables
+	// once, at New. Nil means the environment: SPIN_VARIABLE_<NAME>, then
+	// SPIN_CONFIG_<NAME> (Spin 1.x), with NAME upper-cased.
+	Variables func(name string) (string, bool)
+}
+
+// EnvVariables is the default Options.Variables: it looks up
+// SPIN_VARIABLE_<NAME> and then SPIN_CONFIG_<NAME> in the process
+// environment.
+func EnvVariables(name string) (string, bool) {
+	up := strings.ToUpper(name)
+	if v, ok := os.LookupEnv("SPIN_VARIABLE_" + up); ok {
+		return v, true
+	}
+	return os.LookupEnv("SPIN_CONFIG_" + up)
+}
+
+// Route describes one HTTP route a Handler serves, for printing.
+type Route struct {
+	// Pattern is the base-joined route as compiled, with "/..." for a
+	// wildcard ("/base/foo/..."; "" for the route "/" at base "/").
+	Pattern string
+	// Raw is the route as written in the manifest.
+	Raw string
+	// Wildcard reports whether the route matches a path prefix.
+	Wildcard bool
+	// Component is the id of the component that serves it.
+	Component string
+	// Executor is "spin" or "wagi".
+	Executor string
+}
+
+// Handler serves a Spin application over HTTP: it routes each request to a
+// component and runs it in a fresh instance. It is safe for concurrent use.
+//
+// The Handler owns the compiled components. The engine and the stores
+// passed to New stay owned by the caller, who closes them after Close.
+type Handler struct {
+	opts   Options
+	log    *slog.Logger
+	router *route.Router[*target]
+	routes []Route
+	info   []byte // /.well-known/spin/info body
+
+	pool sync.Pool // *lowerer scratch buffers
+
+	mu     sync.RWMutex
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// target is what a route runs, with the spin-* values that depend only on
+// the route precomputed.
+type target struct {
+	comp     *host.Component
+	id       string
+	executor manifest.Executor
+	pattern  route.Pattern
+	// constant spin-* header values
+	matched, base, raw, compRoute string
+}
+
+// New builds a Handler for app: it compiles every component an HTTP
+// trigger uses (in parallel, through engine), renders their variables,
+// and checks everything a request would otherwise fail on. Every problem
+// found is reported at once (errors.Join): an unreadable or invalid wasm
+// file, a component lacking an export its executor needs, a key-value
+// store label that stores does not resolve (ErrUndefinedStore; one
+// "Component <id> uses store '<label>'" error per label, as Spin says it),
+// a trigger naming an unknown component, an unsupported executor, an
+// unresolvable variable, and two routes that compile to the same pattern
+// (ErrRouteConflict; Spin 1.x logs these and lets the later one win,
+// Spindle refuses them).
+//
+// stores resolves store labels; nil means no stores. ctx bounds start-up
+// only. Triggers with a private route are not served.
+func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.Resolver, opts *Options) (*Handler, error) {
+	if app == nil || engine == nil {
+		return nil, errors.New("httptrigger: New needs an app and an engine")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxBodyBytes == 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Variables == nil {
+		o.Variables = EnvVariables
+	}
+	h := &Handler{opts: o, log: o.Logger}
+
+	var errs []error
+	type use struct {
+		comp *manifest.Component
+		idx  int // index into cfgs
+	}
+	used := map[string]*use{}
+	var cfgs []host.ComponentConfig
+	var patterns []route.Pattern
+	var targets []*target
+	for _, trig := range app.HTTPTriggers {
+		if trig.Private {
+			continue
+		}
+		ex := trig.Executor
+		switch ex.Type {
+		case "", manifest.ExecutorSpin, "http":
+			ex.Type = manifest.ExecutorSpin
+		case manifest.ExecutorWagi:
+			if ex.Entrypoint == "" {
+				ex.Entrypoint = manifest.DefaultWagiEntrypoint
+			}
+			if ex.Argv == "" {
+				ex.Argv = manifest.DefaultWagiArgv
+			}
+		default:
+			errs = append(errs, fmt.Errorf("%w %q for trigger %q (component %q)", ErrUnsupportedExecutor, ex.Type, trig.ID, trig.Component))
+			continue
+		}
+		c, ok := app.Component(trig.Component)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%w %q configured for trigger %q", ErrUnknownComponent, trig.Component, trig.ID))
+			continue
+		}
+		p := route.Compile(app.HTTPBase, trig.Route)
+		t := &target{
+			id: c.ID, executor: ex, pattern: p,
+			matched: p.Matched(), base: app.HTTPBase, raw: trig.Route, compRoute: p.ComponentRoute(),
+		}
+		patterns = append(patterns, p)
+		targets = append(targets, t)
+		h.routes = append(h.routes, Route{Pattern: p.Matched(), Raw: trig.Route, Wildcard: p.Wildcard, Component: c.ID, Executor: ex.Type})
+		if _, ok := used[c.ID]; ok {
+			continue
+		}
+		used[c.ID] = &use{comp: c, idx: -1}
+		cfg, err := h.componentConfig(ctx, app, c, stores)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		used[c.ID].idx = len(cfgs)
+		cfgs = append(cfgs, cfg)
+	}
+	router, err := route.NewRouter(patterns, targets)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%w: %w", ErrRouteConflict, err))
+	}
+	h.router = router
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	start := time.Now()
+	comps, err := engine.CompileAll(ctx, cfgs)
+	if err != nil {
+		return nil, fmt.Errorf("httptrigger: %w", err)
+	}
+	byID := make(map[string]*host.Component, len(comps))
+	for i, c := range comps {
+		byID[cfgs[i].ID] = c
+	}
+	for _, t := range targets {
+		t.comp = byID[t.id]
+		if err := checkExports(t); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	h.info = appInfo(app)
+	h.log.Info("httptrigger: ready", "app", app.Name, "routes", len(h.routes), "components", len(comps), "elapsed", time.Since(start))
+	return h, nil
+}
+
+// componentConfig reads c's wasm, resolves its variables and checks its
+// store labels.
+func (h *Handler) componentConfig(ctx context.Context, app *manifest.App, c *manifest.Component, stores kv.Resolver) (host.ComponentConfig, error) {
+	var errs []error
+	wasm, err := app.ReadSource(c)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("httptrigger: component %q: %w", c.ID, err))
+	}
+	vars, err := app.ResolveVariables(c.ID, h.opts.Variables)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("httptrigger: component %q: %w", c.ID, err))
+	}
+	for _, label := range c.KeyValueStores {
+		if stores == nil {
+			errs = append(errs, fmt.Errorf("%w: Component %s uses store '%s'", ErrUndefinedStore, c.ID, label))
+			continue
+		}
+		if _, err := stores.Resolve(ctx, label); err != nil {
+			if errors.Is(err, kv.ErrNoSuchStore) {
+				errs = append(errs, fmt.Errorf("%w: Component %s uses store '%s'", ErrUndefinedStore, c.ID, label))
+			} else {
+				errs = append(errs, fmt.Errorf("httptrigger: component %q store %q: %w", c.ID, label, err))
+			}
+		}
+	}
+	files, err := h.files(app, c)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return host.ComponentConfig{}, errors.Join(errs...)
+	}
+	return host.ComponentConfig{
+		ID:             c.ID,
+		Wasm:           wasm,
+		Environment:    c.Environment,
+		Files:          files,
+		KeyValueStores: c.KeyValueStores,
+		Stores:         stores,
+		Variables:      vars,
+	}, nil
+}
+
+// spinExports are the function exports the Spin executor needs (spec
+// §3.2). host.Component.HasExport only knows functions, so a module
+// without a "memory" export is only caught by its first request (500).
+var spinExports = [...]string{"handle-http-request", "canonical_abi_realloc", "canonical_abi_free"}
+
+func checkExports(t *target) error {
+	var missing []string
+	if t.executor.Type == manifest.ExecutorWagi {
+		if !t.comp.HasExport(t.executor.Entrypoint) {
+			missing = append(missing, t.executor.Entrypoint)
+		}
+	} else {
+		for _, name := range spinExports {
+			if !t.comp.HasExport(name) {
+				missing = append(missing, name)
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	hint := ""
+	if t.executor.Type == manifest.ExecutorSpin && !t.comp.HasExport("canonical_abi_free") && t.comp.HasExport("_start") {
+		hint = " (is it a WAGI module? set executor = { type = \"wagi\" })"
+	}
+	return fmt.Errorf("%w: component %q (%s executor) does not export %s%s",
+		ErrMissingExport, t.id, t.executor.Type, strings.Join(missing, ", "), hint)
+}
+
+// Routes returns the routes the handler serves, in manifest order.
+func (h *Handler) Routes() []Route {
+	out := make([]Route, len(h.routes))
+	copy(out, h.routes)
+	return out
+}
+
+// Close stops taking requests (later ones get 503 Service Unavailable),
+// then waits for the requests in flight to finish or for ctx to end,
+// whichever comes first; in the latter case it returns ctx's error and the
+// remaining requests keep running until their own deadlines (call Close
+// again to wait for them). Close does not close the engine or the stores,
+// which the caller owns. Calling Close again is safe.
+func (h *Handler) Close(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		h.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("httptrigger: close: %w", ctx.Err())
+	}
+}
+
+// begin registers a request; it reports false once Close has been called.
+func (h *Handler) begin() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if h.closed {
+		return false
+	}
+	h.wg.Add(1)
+	return true
+}
+
+// ServeHTTP serves r: the built-in /.well-known/spin/ endpoints first,
+// then the matching route's component; 404 with an empty body when no
+// route matches.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.begin() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	}
+	defer h.wg.Done()
+	path := r.URL.EscapedPath()
+	if rest, ok := strings.CutPrefix(path, wellKnownPrefix); ok {
+		h.wellKnown(w, rest)
+		return
+	}
+	_, t, ok := h.router.Route(path)
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+		return
+	}
+	if t.executor.Type == manifest.ExecutorWagi {
+		h.serveWagi(w, r, t, path)
+		return
+	}
+	h.serveSpin(w, r, t, path)
+}
+
+// getLowerer takes scratch buffers from the handler's pool.
+func (h *Handler) getLowerer() *lowerer {
+	if l, ok := h.pool.Get().(*lowerer); ok {
+		return l
+	}
+	return &lowerer{}
+}
+
+// putLowerer returns scratch buffers to the pool, dropping big ones.
+func (h *Handler) putLowerer(l *lowerer) {
+	if cap(l.arr) > 64<<10 || cap(l.scratch) > 64<<10 || cap(l.keys) > 1024 {
+		return
+	}
+	clear(l.keys[:cap(l.keys)])
+	h.pool.Put(l)
+}
+
+// files mounts the component's files. Not yet supported: a component with
+// files is refused until manifest.ExpandFiles lands.
+func (h *Handler) files(app *manifest.App, c *manifest.Component) ([]host.Mount, error) {
+	if len(c.Files) == 0 {
+		return nil, nil
+	}
+	return nil, fmt.Errorf("httptrigger: component %q: files are not supported yet", c.ID)
+}

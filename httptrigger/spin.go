@@ -1,0 +1,482 @@
+package httptrigger
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/spindlekv/spindle/internal/wagi"
+)
+
+// guest is the part of *host.Instance the Spin executor uses.
+type guest interface {
+	Alloc(align, size uint32) (uint32, error)
+	Write(ptr uint32, b []byte) error
+	Read(ptr, n uint32) ([]byte, error)
+	Free(ptr, size, align uint32) error
+	Call(name string, args ...uint64) ([]uint64, error)
+}
+
+// Errors describing a bad guest response; each request failure wraps one
+// (or a host error) and is logged with the component id.
+var (
+	errBadTag       = errors.New("httptrigger: invalid option tag in response")
+	errBadUTF8      = errors.New("httptrigger: response header is not valid UTF-8")
+	errBadHeader    = errors.New("httptrigger: invalid response header")
+	errBadStatus    = errors.New("httptrigger: response status outside 100..=600")
+	errRequestUTF8  = errors.New("httptrigger: request header value is not valid UTF-8")
+	errResultLength = errors.New("httptrigger: response list length overflows")
+	errNoResult     = errors.New("httptrigger: handle-http-request returned no result")
+)
+
+// Names of the headers Spin adds to every request, in the order it
+// appends them (spec §2.4).
+const (
+	hdrPathInfo          = "spin-path-info"
+	hdrFullURL           = "spin-full-url"
+	hdrMatchedRoute      = "spin-matched-route"
+	hdrBasePath          = "spin-base-path"
+	hdrRawComponentRoute = "spin-raw-component-route"
+	hdrComponentRoute    = "spin-component-route"
+	hdrClientAddr        = "spin-client-addr"
+)
+
+// spinHeaderCount is the number of spin-* headers added to a request.
+const spinHeaderCount = 7
+
+// methodIndex maps an HTTP method to the ABI's method enum (spec §3.4).
+func methodIndex(m string) (uint64, bool) {
+	switch m {
+	case http.MethodGet:
+		return 0, true
+	case http.MethodPost:
+		return 1, true
+	case http.MethodPut:
+		return 2, true
+	case http.MethodDelete:
+		return 3, true
+	case http.MethodPatch:
+		return 4, true
+	case http.MethodHead:
+		return 5, true
+	case http.MethodOptions:
+		return 6, true
+	}
+	return 0, false
+}
+
+// uriOf returns path + "?" + query (query kept verbatim), the uri field.
+func uriOf(r *http.Request, path string) string {
+	if r.URL.RawQuery == "" && !r.URL.ForceQuery {
+		return path
+	}
+	return path + "?" + r.URL.RawQuery
+}
+
+// fullURL is the value of spin-full-url.
+func fullURL(r *http.Request, uri string) string {
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	host := r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	return scheme + host + uri
+}
+
+// spinValues returns the spin-* header values for a request, in the order
+// of spec §2.4.
+func (t *target) spinValues(r *http.Request, path, uri string) [spinHeaderCount]string {
+	return [spinHeaderCount]string{
+		t.pattern.PathInfo(path),
+		fullURL(r, uri),
+		t.matched,
+		t.base,
+		t.raw,
+		t.compRoute,
+		r.RemoteAddr,
+	}
+}
+
+var spinHeaderNames = [spinHeaderCount]string{
+	hdrPathInfo, hdrFullURL, hdrMatchedRoute, hdrBasePath, hdrRawComponentRoute, hdrComponentRoute, hdrClientAddr,
+}
+
+// requestHeaders lists the client's headers as the guest gets them: host
+// first (Go keeps it out of r.Header), then the others sorted by
+// lower-case name, one tuple per value in the order received. Values
+// must be UTF-8.
+func requestHeaders(r *http.Request, keys []string) ([]string, int, error) {
+	keys = keys[:0]
+	n := 0
+	for k, vs := range r.Header {
+		keys = append(keys, k)
+		for _, v := range vs {
+			if !utf8.ValidString(v) {
+				return keys, 0, fmt.Errorf("%w: %s", errRequestUTF8, k)
+			}
+		}
+		n += len(vs)
+	}
+	slices.SortFunc(keys, compareFold)
+	if r.Host != "" {
+		n++
+	}
+	return keys, n, nil
+}
+
+// compareFold compares a and b as their ASCII-lower-cased forms would
+// compare, without allocating.
+func compareFold(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		ca, cb := lowerByte(a[i]), lowerByte(b[i])
+		if ca != cb {
+			return int(ca) - int(cb)
+		}
+	}
+	return len(a) - len(b)
+}
+
+func lowerByte(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// bytesOf views s as bytes without copying; the host copies them into
+// guest memory and never keeps or changes the slice.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// lowerer allocates and copies request data into a guest, reusing scratch
+// buffers.
+type lowerer struct {
+	g     guest
+	keys  []string
+	arr   []byte
+	scratch []byte
+}
+
+// bytes allocates len(b) bytes with align 1 and copies b there.
+func (l *lowerer) bytes(b []byte) (uint32, error) {
+	if uint64(len(b)) > math.MaxUint32 {
+		return 0, fmt.Errorf("httptrigger: %d bytes do not fit in guest memory", len(b))
+	}
+	ptr, err := l.g.Alloc(1, uint32(len(b)))
+	if err != nil {
+		return 0, err
+	}
+	if len(b) > 0 {
+		if err := l.g.Write(ptr, b); err != nil {
+			return 0, err
+		}
+	}
+	return ptr, nil
+}
+
+// header allocates name (lower-cased) and value and records the tuple at
+// index i of the header array.
+func (l *lowerer) header(i int, name, value string) error {
+	l.scratch = append(l.scratch[:0], name...)
+	for j, c := range l.scratch {
+		l.scratch[j] = lowerByte(c)
+	}
+	np, err := l.bytes(l.scratch)
+	if err != nil {
+		return err
+	}
+	vp, err := l.bytes(bytesOf(value))
+	if err != nil {
+		return err
+	}
+	e := l.arr[16*i:]
+	binary.LittleEndian.PutUint32(e[0:], np)
+	binary.LittleEndian.PutUint32(e[4:], uint32(len(name)))
+	binary.LittleEndian.PutUint32(e[8:], vp)
+	binary.LittleEndian.PutUint32(e[12:], uint32(len(value)))
+	return nil
+}
+
+// spinRequest is a request ready to be lowered.
+type spinRequest struct {
+	method  uint64
+	uri     string
+	r       *http.Request
+	keys    []string // sorted r.Header keys
+	nClient int      // client header tuples, host included
+	spin    [spinHeaderCount]string
+	body    []byte
+}
+
+// lower copies req into the guest exactly as spec §3.3 and Appendix A
+// describe and returns the ten arguments of handle-http-request.
+func (l *lowerer) lowerRequest(req *spinRequest) ([10]uint64, error) {
+	var args [10]uint64
+	uriPtr, err := l.bytes(bytesOf(req.uri))
+	if err != nil {
+		return args, err
+	}
+	n := req.nClient + spinHeaderCount
+	size := uint64(n) * 16
+	if size > math.MaxUint32 {
+		return args, fmt.Errorf("httptrigger: %d request headers do not fit in guest memory", n)
+	}
+	hdrs, err := l.g.Alloc(4, uint32(size))
+	if err != nil {
+		return args, err
+	}
+	if cap(l.arr) < int(size) {
+		l.arr = make([]byte, size)
+	}
+	l.arr = l.arr[:size]
+	i := 0
+	if req.r.Host != "" {
+		if err := l.header(i, "host", req.r.Host); err != nil {
+			return args, err
+		}
+		i++
+	}
+	for _, k := range req.keys {
+		for _, v := range req.r.Header[k] {
+			if err := l.header(i, k, v); err != nil {
+				return args, err
+			}
+			i++
+		}
+	}
+	for j, name := range spinHeaderNames {
+		if err := l.header(i, name, req.spin[j]); err != nil {
+			return args, err
+		}
+		i++
+	}
+	if size > 0 {
+		if err := l.g.Write(hdrs, l.arr); err != nil {
+			return args, err
+		}
+	}
+	params, err := l.g.Alloc(4, 0)
+	if err != nil {
+		return args, err
+	}
+	bodyPtr, err := l.bytes(req.body)
+	if err != nil {
+		return args, err
+	}
+	args = [10]uint64{
+		req.method,
+		uint64(uriPtr), uint64(len(req.uri)),
+		uint64(hdrs), uint64(n),
+		uint64(params), 0,
+		1, uint64(bodyPtr), uint64(len(req.body)),
+	}
+	return args, nil
+}
+
+// spinResponse is a lifted response.
+type spinResponse struct {
+	status  int
+	headers []string // name, value pairs
+	body    []byte
+}
+
+// retAreaSize is the size of handle-http-request's return area.
+const retAreaSize = 28
+
+// lift reads the response at ret and frees every guest allocation it
+// names, as spec §3.3 step 6 says: each header string (ptr, len, 1), then
+// the header array (ptr, n*16, 4), then the body (ptr, len, 1). It checks
+// tags, UTF-8, header syntax and the status range. ctx is checked between
+// headers so a guest returning millions of them cannot outlive the
+// request.
+func lift(ctx context.Context, g guest, ret uint32) (*spinResponse, error) {
+	area, err := g.Read(ret, retAreaSize)
+	if err != nil {
+		return nil, err
+	}
+	resp := &spinResponse{status: int(binary.LittleEndian.Uint16(area[0:]))}
+	hTag, hPtr, hLen := area[4], binary.LittleEndian.Uint32(area[8:]), binary.LittleEndian.Uint32(area[12:])
+	bTag, bPtr, bLen := area[16], binary.LittleEndian.Uint32(area[20:]), binary.LittleEndian.Uint32(area[24:])
+	switch hTag {
+	case 0:
+	case 1:
+		size := uint64(hLen) * 16
+		if size > math.MaxUint32 {
+			return nil, fmt.Errorf("%w: %d headers", errResultLength, hLen)
+		}
+		arr, err := g.Read(hPtr, uint32(size))
+		if err != nil {
+			return nil, err
+		}
+		resp.headers = make([]string, 0, 2*int(hLen))
+		for i := range int(hLen) {
+			if i%64 == 63 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			e := arr[16*i:]
+			np, nl := binary.LittleEndian.Uint32(e[0:]), binary.LittleEndian.Uint32(e[4:])
+			vp, vl := binary.LittleEndian.Uint32(e[8:]), binary.LittleEndian.Uint32(e[12:])
+			name, err := g.Read(np, nl)
+			if err != nil {
+				return nil, err
+			}
+			value, err := g.Read(vp, vl)
+			if err != nil {
+				return nil, err
+			}
+			if err := g.Free(np, nl, 1); err != nil {
+				return nil, err
+			}
+			if err := g.Free(vp, vl, 1); err != nil {
+				return nil, err
+			}
+			if !utf8.Valid(name) || !utf8.Valid(value) {
+				return nil, fmt.Errorf("%w: header %d", errBadUTF8, i)
+			}
+			resp.headers = append(resp.headers, unsafe.String(unsafe.SliceData(name), len(name)), unsafe.String(unsafe.SliceData(value), len(value)))
+		}
+		if err := g.Free(hPtr, uint32(size), 4); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("%w: headers tag %d", errBadTag, hTag)
+	}
+	switch bTag {
+	case 0:
+	case 1:
+		body, err := g.Read(bPtr, bLen)
+		if err != nil {
+			return nil, err
+		}
+		if err := g.Free(bPtr, bLen, 1); err != nil {
+			return nil, err
+		}
+		resp.body = body
+	default:
+		return nil, fmt.Errorf("%w: body tag %d", errBadTag, bTag)
+	}
+	for i := 0; i < len(resp.headers); i += 2 {
+		name, value := resp.headers[i], resp.headers[i+1]
+		if !wagi.ValidHeaderName(name) || !wagi.ValidHeaderValue(value) {
+			return nil, fmt.Errorf("%w: %q: %q", errBadHeader, name, value)
+		}
+	}
+	if resp.status < 100 || resp.status > 600 {
+		return nil, fmt.Errorf("%w: %d", errBadStatus, resp.status)
+	}
+	return resp, nil
+}
+
+// readBody buffers the request body up to the limit. It returns a status
+// other than 0 when the request must be refused: 413 when the body is too
+// large, 400 when it cannot be read.
+func (h *Handler) readBody(r *http.Request) ([]byte, int) {
+	limit := h.opts.MaxBodyBytes
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, 0
+	}
+	if limit >= 0 && r.ContentLength > limit {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	var body []byte
+	if r.ContentLength > 0 {
+		body = make([]byte, 0, r.ContentLength)
+	}
+	var src io.Reader = r.Body
+	if limit >= 0 {
+		src = io.LimitReader(r.Body, limit+1)
+	}
+	for {
+		if len(body) == cap(body) {
+			body = append(body, 0)[:len(body)]
+		}
+		n, err := src.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, http.StatusBadRequest
+		}
+	}
+	if limit >= 0 && int64(len(body)) > limit {
+		return nil, http.StatusRequestEntityTooLarge
+	}
+	return body, 0
+}
+
+// serveSpin runs t's component with the Spin executor.
+func (h *Handler) serveSpin(w http.ResponseWriter, r *http.Request, t *target, path string) {
+	method, ok := methodIndex(r.Method)
+	if !ok {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	body, status := h.readBody(r)
+	if status != 0 {
+		w.WriteHeader(status)
+		return
+	}
+	uri := uriOf(r, path)
+	req := &spinRequest{method: method, uri: uri, r: r, body: body, spin: t.spinValues(r, path, uri)}
+	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
+	defer cancel()
+	resp, err := h.runSpin(ctx, t, req)
+	if err != nil {
+		h.log.LogAttrs(ctx, levelFor(err), "httptrigger: request failed",
+			strAttr("component", t.id), strAttr("method", r.Method), strAttr("path", path), errAttr(err))
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	hdr := w.Header()
+	for i := 0; i < len(resp.headers); i += 2 {
+		hdr.Set(resp.headers[i], resp.headers[i+1])
+	}
+	w.WriteHeader(resp.status)
+	if len(resp.body) > 0 {
+		w.Write(resp.body) //nolint:errcheck // the client may have gone; nothing to do
+	}
+}
+
+// runSpin instantiates t's component, lowers req, calls
+// handle-http-request and lifts the response.
+func (h *Handler) runSpin(ctx context.Context, t *target, req *spinRequest) (*spinResponse, error) {
+	l := h.getLowerer()
+	defer h.putLowerer(l)
+	keys, n, err := requestHeaders(req.r, l.keys)
+	l.keys = keys
+	if err != nil {
+		return nil, err
+	}
+	req.keys, req.nClient = keys, n
+	inst, err := t.comp.Instantiate(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer inst.Close()
+	l.g = inst
+	defer func() { l.g = nil }()
+	args, err := l.lowerRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	res, err := inst.Call("handle-http-request", args[:]...)
+	if err != nil {
+		return nil, err
+	}
+	if len(res) != 1 {
+		return nil, errNoResult
+	}
+	return lift(ctx, inst, uint32(res[0]))
+}
