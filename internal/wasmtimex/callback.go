@@ -34,39 +34,28 @@ type Caller struct {
 	st  *storeState
 }
 
+// errNotEntered: the host function was reached without going through this
+// package's Func.Call or InstancePre.Instantiate (for example through
+// wasmtime-go's Func.Call), so its store is unknown.
+var errNotEntered = fmt.Errorf("wasmtimex: guest not entered through wasmtimex: %w", ErrWrongStore)
+
 func (c *Caller) context() (*C.wasmtime_context_t, *storeState, error) {
 	if c.ptr == nil {
 		return nil, nil, ErrCallerExpired
 	}
-	st, err := c.state()
-	if err != nil {
-		return nil, nil, err
-	}
-	return c.cx, st, nil
-}
-
-func (c *Caller) state() (*storeState, error) {
 	if c.st == nil {
-		st, ok := wasmtimeCaller(c.ptr).Data().(*storeState)
-		if !ok {
-			return nil, fmt.Errorf("wasmtimex: store not created by wasmtimex.NewStore: %w", ErrWrongStore)
-		}
-		c.st = st
+		return nil, nil, errNotEntered
 	}
-	return c.st, nil
+	return c.cx, c.st, nil
 }
 
 // Data returns the data passed to NewStore for the calling store (nil if the
-// store was not created by NewStore or the Caller has expired).
+// Caller has expired or the guest was not entered through this package).
 func (c *Caller) Data() any {
-	if c.ptr == nil {
+	if c.ptr == nil || c.st == nil {
 		return nil
 	}
-	st, err := c.state()
-	if err != nil {
-		return nil
-	}
-	return st.data
+	return c.st.data
 }
 
 // Func looks up the calling instance's exported function name (see
@@ -97,8 +86,8 @@ func (c *Caller) export(name string) (C.spx_export, error) {
 	if e.kind == C.WASMTIME_EXTERN_FUNC || e.kind == C.WASMTIME_EXTERN_MEMORY {
 		// Learn the store's id from the export if no instance created
 		// through InstancePre has told us yet.
-		if st, err := c.state(); err == nil && st.id == 0 {
-			st.id = uint64(*(*C.uint64_t)(unsafe.Pointer(&e.of)))
+		if c.st != nil && c.st.id == 0 {
+			c.st.id = uint64(*(*C.uint64_t)(unsafe.Pointer(&e.of)))
 		}
 	}
 	return e, nil
@@ -160,9 +149,12 @@ func DefineFuncUnchecked(l *wasmtime.Linker, module, name string, params, result
 }
 
 //export spxHostCall
-func spxHostCall(env C.uintptr_t, caller *C.wasmtime_caller_t, vals *C.wasmtime_val_raw_t, n C.size_t) (trap *C.wasm_trap_t, errHandle C.uintptr_t) {
+func spxHostCall(env, store C.uintptr_t, caller *C.wasmtime_caller_t, cx *C.wasmtime_context_t, vals *C.wasmtime_val_raw_t, n C.size_t) (trap *C.wasm_trap_t, errHandle C.uintptr_t) {
 	hf := cgo.Handle(env).Value().(*hostFunc)
-	c := &Caller{ptr: caller, cx: C.wasmtime_caller_context(caller)}
+	c := &Caller{ptr: caller, cx: cx}
+	if store != 0 {
+		c.st, _ = cgo.Handle(store).Value().(*storeState)
+	}
 	var args []Val
 	if n > 0 {
 		args = unsafe.Slice((*Val)(unsafe.Pointer(vals)), int(n))

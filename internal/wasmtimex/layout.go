@@ -37,7 +37,6 @@ func layoutWants() []layoutWant {
 		{reflect.TypeFor[wasmtime.Linker](), "_ptr", "_Ctype_struct_wasmtime_linker"},
 		{reflect.TypeFor[wasmtime.Module](), "_ptr", "_Ctype_struct_wasmtime_module"},
 		{reflect.TypeFor[wasmtime.Config](), "_ptr", "_Ctype_struct_wasm_config_t"},
-		{reflect.TypeFor[wasmtime.Caller](), "ptr", "_Ctype_struct_wasmtime_caller"},
 	}
 }
 
@@ -81,15 +80,6 @@ func modulePtr(m *wasmtime.Module) *C.wasmtime_module_t {
 
 func configPtr(c *wasmtime.Config) *C.wasm_config_t {
 	return (*C.wasm_config_t)(firstPtr(c))
-}
-
-// wasmtimeCaller builds a wasmtime-go Caller around a raw caller pointer so
-// that wasmtime-go's own accessors (Data) can be used from an unchecked host
-// function.
-func wasmtimeCaller(p *C.wasmtime_caller_t) *wasmtime.Caller {
-	c := new(wasmtime.Caller)
-	*(*unsafe.Pointer)(unsafe.Pointer(c)) = unsafe.Pointer(p)
-	return c
 }
 
 // storeContext is wasmtime_store_context, for the layout round-trip test.

@@ -13,6 +13,13 @@
 // thread is the one the failure unwinds to.
 static __thread uintptr_t spx_pending;
 
+// spx_current is the cgo.Handle of the Go state of the store that the
+// innermost spx_call/spx_instantiate on this OS thread entered (0 if none).
+// Host functions run inside that call, on this thread, in that store, so
+// the trampoline hands it to them: this is how a Caller finds its store
+// without a global lookup. Saved and restored around each call for nesting.
+static __thread uintptr_t spx_current;
+
 static void spx_set_pending(uintptr_t h) {
   if (spx_pending != 0) {
     spxDeleteHandle(spx_pending);
@@ -61,21 +68,28 @@ static uintptr_t spx_take_stale(void) {
   return s;
 }
 
-spx_result spx_instantiate(const wasmtime_instance_pre_t *pre, wasmtime_context_t *cx) {
+spx_result spx_instantiate(const wasmtime_instance_pre_t *pre, wasmtime_context_t *cx,
+                           uintptr_t store) {
   uintptr_t stale = spx_take_stale();
   wasm_trap_t *trap = NULL;
   wasmtime_instance_t inst = {0, 0};
+  uintptr_t prev = spx_current;
+  spx_current = store;
   wasmtime_error_t *err = wasmtime_instance_pre_instantiate(pre, cx, &inst, &trap);
+  spx_current = prev;
   spx_result r = spx_finish(err, trap, stale);
   r.inst = inst;
   return r;
 }
 
 spx_result spx_call(wasmtime_context_t *cx, wasmtime_func_t f,
-                    wasmtime_val_raw_t *vals, size_t n) {
+                    wasmtime_val_raw_t *vals, size_t n, uintptr_t store) {
   uintptr_t stale = spx_take_stale();
   wasm_trap_t *trap = NULL;
+  uintptr_t prev = spx_current;
+  spx_current = store;
   wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, &f, vals, n, &trap);
+  spx_current = prev;
   return spx_finish(err, trap, stale);
 }
 
@@ -133,7 +147,8 @@ spx_mem spx_memory_data(wasmtime_context_t *cx, wasmtime_memory_t m) {
 
 static wasm_trap_t *spx_host_trampoline(void *env, wasmtime_caller_t *caller,
                                         wasmtime_val_raw_t *vals, size_t n) {
-  struct spxHostCall_return r = spxHostCall((uintptr_t)env, caller, vals, n);
+  struct spxHostCall_return r =
+      spxHostCall((uintptr_t)env, spx_current, caller, wasmtime_caller_context(caller), vals, n);
   if (r.r1 != 0) {
     spx_set_pending(r.r1);
   }

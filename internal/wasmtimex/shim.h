@@ -207,9 +207,12 @@ typedef struct spx_result {
   wasmtime_instance_t inst;  // set by spx_instantiate on success
 } spx_result;
 
-spx_result spx_instantiate(const wasmtime_instance_pre_t *pre, wasmtime_context_t *cx);
+// store is the cgo.Handle of the entered store's Go state; host functions
+// called during the call receive it.
+spx_result spx_instantiate(const wasmtime_instance_pre_t *pre, wasmtime_context_t *cx,
+                           uintptr_t store);
 spx_result spx_call(wasmtime_context_t *cx, wasmtime_func_t f,
-                    wasmtime_val_raw_t *vals, size_t n);
+                    wasmtime_val_raw_t *vals, size_t n, uintptr_t store);
 
 // Export lookup. kind_out is set to the extern kind, or 255 if absent.
 typedef struct spx_export {

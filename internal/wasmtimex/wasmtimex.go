@@ -199,12 +199,14 @@ func EnablePooling(cfg *wasmtime.Config, p Pooling) error {
 	return nil
 }
 
-// storeState is what wasmtime-go keeps as the store's data (NewStoreWithData);
-// it lets a Caller find its store's id and user data. It holds no reference
-// to the wasmtime.Store so an unclosed store can still be collected.
+// storeState is the Go state of a Store that host functions reach: calls
+// into the guest pass h to the C shim, which hands it to host functions (see
+// spx_current in shim.c). It holds no reference to the wasmtime.Store, so an
+// unclosed store can still be collected.
 type storeState struct {
 	id   uint64 // wasmtime's store id, learned from the first instance; 0 = unknown
 	data any
+	h    cgo.Handle // handle of this storeState; deleted by Close or cleanup
 }
 
 // Context is where wasm objects are used: a *Store, or a *Caller inside a
@@ -218,14 +220,15 @@ type Context interface {
 // the wasmtime.Store: use Wasmtime() to configure it (WASI, limits, epoch
 // deadline, fuel) but close it only through Store.Close.
 type Store struct {
-	ws *wasmtime.Store
-	cx *C.wasmtime_context_t
-	st *storeState
+	ws      *wasmtime.Store
+	cx      *C.wasmtime_context_t
+	st      *storeState
+	cleanup runtime.Cleanup
 }
 
 // NewStore creates a store in engine. data is returned by Store.Data and
-// Caller.Data (and by wasmtime-go's Caller.Data as seen from this package it
-// is internal: use Caller.Data).
+// Caller.Data, and also by wasmtime-go's Caller.Data in host functions
+// defined through wasmtime-go.
 func NewStore(engine *wasmtime.Engine, data any) (*Store, error) {
 	if layoutErr != nil {
 		return nil, layoutErr
@@ -234,8 +237,11 @@ func NewStore(engine *wasmtime.Engine, data any) (*Store, error) {
 		return nil, fmt.Errorf("wasmtimex: new store: nil engine")
 	}
 	st := &storeState{data: data}
-	ws := wasmtime.NewStoreWithData(engine, st)
-	return &Store{ws: ws, cx: (*C.wasmtime_context_t)(unsafe.Pointer(ws.Context())), st: st}, nil
+	st.h = cgo.NewHandle(st)
+	ws := wasmtime.NewStoreWithData(engine, data)
+	s := &Store{ws: ws, cx: (*C.wasmtime_context_t)(unsafe.Pointer(ws.Context())), st: st}
+	s.cleanup = runtime.AddCleanup(s, func(h cgo.Handle) { h.Delete() }, st.h)
+	return s, nil
 }
 
 // Wasmtime returns the wrapped wasmtime-go store, for configuration.
@@ -248,8 +254,13 @@ func (s *Store) Data() any { return s.st.data }
 // host-function state in it (returning pooled slots to the pool). It is
 // idempotent; afterwards operations on the store return ErrClosed.
 func (s *Store) Close() error {
+	if s.cx == nil {
+		return nil
+	}
 	s.ws.Close()
 	s.cx = nil
+	s.cleanup.Stop()
+	s.st.h.Delete()
 	return nil
 }
 
@@ -331,7 +342,7 @@ func (p *InstancePre) Instantiate(s *Store) (Instance, error) {
 		p.mu.RUnlock()
 		return Instance{}, fmt.Errorf("wasmtimex: instantiate: %w", ErrClosed)
 	}
-	r := C.spx_instantiate(p.ptr, cx)
+	r := C.spx_instantiate(p.ptr, cx, C.uintptr_t(st.h))
 	p.mu.RUnlock()
 	runtime.KeepAlive(s)
 	if err := resultError(r); err != nil {
@@ -350,25 +361,25 @@ type Instance struct {
 	inst C.wasmtime_instance_t
 }
 
-func checkStore(cx Context, id C.uint64_t) (*C.wasmtime_context_t, error) {
+func checkStore(cx Context, id C.uint64_t) (*C.wasmtime_context_t, *storeState, error) {
 	if cx == nil {
-		return nil, ErrClosed
+		return nil, nil, ErrClosed
 	}
 	c, st, err := cx.context()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if st.id == 0 || st.id != uint64(id) {
-		return nil, ErrWrongStore
+		return nil, nil, ErrWrongStore
 	}
-	return c, nil
+	return c, st, nil
 }
 
 // Func looks up the exported function name. It fails with ErrNotFound if
 // there is no such function and with ErrUnsupportedType if its type uses
 // anything but i32, i64, f32 and f64.
 func (i Instance) Func(cx Context, name string) (Func, error) {
-	c, err := checkStore(cx, i.inst.store_id)
+	c, _, err := checkStore(cx, i.inst.store_id)
 	if err != nil {
 		return Func{}, fmt.Errorf("wasmtimex: export %q: %w", name, err)
 	}
@@ -379,7 +390,7 @@ func (i Instance) Func(cx Context, name string) (Func, error) {
 
 // Memory looks up the exported memory name (ErrNotFound if absent).
 func (i Instance) Memory(cx Context, name string) (Memory, error) {
-	c, err := checkStore(cx, i.inst.store_id)
+	c, _, err := checkStore(cx, i.inst.store_id)
 	if err != nil {
 		return Memory{}, fmt.Errorf("wasmtimex: export %q: %w", name, err)
 	}
@@ -435,7 +446,7 @@ func (f Func) Len() int { return int(max(f.params, f.results)) }
 // the call fail, Call returns that error (matchable with errors.Is/As). A
 // WASI proc_exit is an *ExitError.
 func (f Func) Call(cx Context, vals []Val) error {
-	c, err := checkStore(cx, f.f.store_id)
+	c, st, err := checkStore(cx, f.f.store_id)
 	if err != nil {
 		return fmt.Errorf("wasmtimex: call: %w", err)
 	}
@@ -447,7 +458,7 @@ func (f Func) Call(cx Context, vals []Val) error {
 	if n > 0 {
 		p = (*C.wasmtime_val_raw_t)(unsafe.Pointer(unsafe.SliceData(vals)))
 	}
-	r := C.spx_call(c, f.f, p, C.size_t(n))
+	r := C.spx_call(c, f.f, p, C.size_t(n), C.uintptr_t(st.h))
 	runtime.KeepAlive(vals)
 	runtime.KeepAlive(cx)
 	return resultError(r)
@@ -463,7 +474,7 @@ type Memory struct {
 // and is invalidated by anything that may grow the memory (any call into
 // the guest), and by closing the store; fetch it again after each call.
 func (m Memory) Data(cx Context) ([]byte, error) {
-	c, err := checkStore(cx, *(*C.uint64_t)(unsafe.Pointer(&m.m)))
+	c, _, err := checkStore(cx, *(*C.uint64_t)(unsafe.Pointer(&m.m)))
 	if err != nil {
 		return nil, fmt.Errorf("wasmtimex: memory: %w", err)
 	}

@@ -1,0 +1,248 @@
+package wasmtimex_test
+
+import (
+	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spindlekv/spindle/internal/testwasm"
+	"github.com/spindlekv/spindle/internal/wasmtimex"
+)
+
+// benchWAT has an export to call and a loop calling a host import n times.
+const benchWAT = `(module
+  (import "host" "f" (func $f (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "some data to initialise")
+  (func (export "add") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (local.get 1)))
+  (func (export "loop") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (call $f (local.get $acc)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l)))
+    (local.get $acc))
+)`
+
+const hostCallsPerOp = 100
+
+func benchPool() *wasmtimex.Pooling {
+	return &wasmtimex.Pooling{
+		TotalCoreInstances:       100,
+		TotalMemories:            100,
+		TotalTables:              100,
+		MaxMemorySize:            16 << 20,
+		LinearMemoryKeepResident: 1 << 20,
+	}
+}
+
+// goLinker is the wasmtime-go baseline: host function via FuncNew.
+func goLinker(b *testing.B, e *wasmtime.Engine) (*wasmtime.Linker, *wasmtime.Module) {
+	b.Helper()
+	m, err := wasmtime.NewModule(e, testwasm.Wat(b, benchWAT))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := wasmtime.NewLinker(e)
+	i32 := wasmtime.NewValType(wasmtime.KindI32)
+	ty := wasmtime.NewFuncType([]*wasmtime.ValType{i32}, []*wasmtime.ValType{i32})
+	err = l.FuncNew("host", "f", ty, func(_ *wasmtime.Caller, args []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+		return []wasmtime.Val{wasmtime.ValI32(args[0].I32() + 1)}, nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l, m
+}
+
+// shimPre is the wasmtimex path: host function via DefineFuncUnchecked.
+func shimPre(b *testing.B, e *wasmtime.Engine) *wasmtimex.InstancePre {
+	return newPre(b, e, benchWAT, func(l *wasmtime.Linker) {
+		err := wasmtimex.DefineFuncUnchecked(l, "host", "f",
+			[]wasmtime.ValKind{wasmtime.KindI32}, []wasmtime.ValKind{wasmtime.KindI32},
+			func(_ *wasmtimex.Caller, v []wasmtimex.Val) error {
+				v[0] = wasmtimex.ValI32(v[0].I32() + 1)
+				return nil
+			})
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// BenchmarkInstantiate: new store + instance + close, per op.
+func BenchmarkInstantiate(b *testing.B) {
+	b.Run("wasmtime-go/Linker.Instantiate", func(b *testing.B) {
+		e := newEngine(b, nil, false)
+		l, m := goLinker(b, e)
+		for b.Loop() {
+			s := wasmtime.NewStore(e)
+			if _, err := l.Instantiate(s, m); err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	})
+	b.Run("wasmtimex/InstancePre+pooling", func(b *testing.B) {
+		e := newEngine(b, benchPool(), false)
+		pre := shimPre(b, e)
+		for b.Loop() {
+			s, err := wasmtimex.NewStore(e, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := pre.Instantiate(s); err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	})
+	b.Run("wasmtimex/InstancePre+pooling/parallel", func(b *testing.B) {
+		e := newEngine(b, benchPool(), false)
+		pre := shimPre(b, e)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				s, err := wasmtimex.NewStore(e, nil)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if _, err := pre.Instantiate(s); err != nil {
+					b.Error(err)
+					return
+				}
+				s.Close()
+			}
+		})
+	})
+}
+
+// BenchmarkCallHostToGuest: one call of add(i32, i32) -> i32.
+func BenchmarkCallHostToGuest(b *testing.B) {
+	b.Run("wasmtime-go/Func.Call", func(b *testing.B) {
+		e := newEngine(b, nil, false)
+		l, m := goLinker(b, e)
+		s := wasmtime.NewStore(e)
+		defer s.Close()
+		inst, err := l.Instantiate(s, m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		add := inst.GetFunc(s, "add")
+		for b.Loop() {
+			if _, err := add.Call(s, 1, 2); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("wasmtimex/Func.Call", func(b *testing.B) {
+		e := newEngine(b, benchPool(), false)
+		pre := shimPre(b, e)
+		s := newStore(b, e, nil)
+		inst := instantiate(b, pre, s)
+		add := mustFunc(b, s, inst, "add")
+		vals := make([]wasmtimex.Val, 2)
+		for b.Loop() {
+			vals[0], vals[1] = wasmtimex.ValI32(1), wasmtimex.ValI32(2)
+			if err := add.Call(s, vals); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCallGuestToHost: the guest calls a host function 100 times per
+// op; host-ns/call is the cost of one guest->host call.
+func BenchmarkCallGuestToHost(b *testing.B) {
+	b.Run("wasmtime-go/FuncNew", func(b *testing.B) {
+		e := newEngine(b, nil, false)
+		l, m := goLinker(b, e)
+		s := wasmtime.NewStore(e)
+		defer s.Close()
+		inst, err := l.Instantiate(s, m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		loop := inst.GetFunc(s, "loop")
+		for b.Loop() {
+			if _, err := loop.Call(s, hostCallsPerOp); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*hostCallsPerOp), "host-ns/call")
+	})
+	b.Run("wasmtimex/DefineFuncUnchecked", func(b *testing.B) {
+		e := newEngine(b, benchPool(), false)
+		pre := shimPre(b, e)
+		s := newStore(b, e, nil)
+		inst := instantiate(b, pre, s)
+		loop := mustFunc(b, s, inst, "loop")
+		vals := make([]wasmtimex.Val, 1)
+		for b.Loop() {
+			vals[0] = wasmtimex.ValI32(hostCallsPerOp)
+			if err := loop.Call(s, vals); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*hostCallsPerOp), "host-ns/call")
+	})
+}
+
+// BenchmarkHostFuncStoreData: a guest->host call whose host function
+// reaches its store's data and the memory view, as real imports do.
+func BenchmarkHostFuncStoreData(b *testing.B) {
+	e := newEngine(b, benchPool(), false)
+	type state struct{ mem wasmtimex.Memory }
+	pre := newPre(b, e, benchWAT, func(l *wasmtime.Linker) {
+		err := wasmtimex.DefineFuncUnchecked(l, "host", "f",
+			[]wasmtime.ValKind{wasmtime.KindI32}, []wasmtime.ValKind{wasmtime.KindI32},
+			func(c *wasmtimex.Caller, v []wasmtimex.Val) error {
+				st := c.Data().(*state)
+				data, err := st.mem.Data(c)
+				if err != nil {
+					return err
+				}
+				v[0] = wasmtimex.ValI32(v[0].I32() + int32(data[0]))
+				return nil
+			})
+		if err != nil {
+			b.Fatal(err)
+		}
+	})
+	st := &state{}
+	s := newStore(b, e, st)
+	inst := instantiate(b, pre, s)
+	mem, err := inst.Memory(s, "memory")
+	if err != nil {
+		b.Fatal(err)
+	}
+	st.mem = mem
+	loop := mustFunc(b, s, inst, "loop")
+	vals := make([]wasmtimex.Val, 1)
+	for b.Loop() {
+		vals[0] = wasmtimex.ValI32(hostCallsPerOp)
+		if err := loop.Call(s, vals); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*hostCallsPerOp), "host-ns/call")
+}
+
+// BenchmarkMemoryData: fetching the memory view (done after every guest call).
+func BenchmarkMemoryData(b *testing.B) {
+	e := newEngine(b, benchPool(), false)
+	pre := shimPre(b, e)
+	s := newStore(b, e, nil)
+	inst := instantiate(b, pre, s)
+	mem, err := inst.Memory(s, "memory")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := mem.Data(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
