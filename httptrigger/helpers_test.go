@@ -1,6 +1,7 @@
 package httptrigger_test
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -36,21 +37,27 @@ func writeApp(tb testing.TB, spinTOML string, guests map[string]string) *manifes
 	return app
 }
 
-// newEngine returns an engine closed when the test ends.
-func newEngine(tb testing.TB, opts *host.Options) *host.Engine {
-	tb.Helper()
-	if opts == nil {
-		opts = &host.Options{}
-	}
-	if opts.Logger == nil {
-		opts.Logger = quietLogger()
-	}
-	e, err := host.NewEngine(opts)
+// sharedEngine is the one engine of the test binary: an engine with the
+// pooling allocator reserves a large address range, so tests share it
+// rather than making one each.
+var sharedEngine *host.Engine
+
+func TestMain(m *testing.M) {
+	e, err := host.NewEngine(&host.Options{Logger: quietLogger()})
 	if err != nil {
-		tb.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	tb.Cleanup(func() { e.Close() })
-	return e
+	sharedEngine = e
+	code := m.Run()
+	e.Close()
+	os.Exit(code)
+}
+
+// newEngine returns the shared engine.
+func newEngine(tb testing.TB) *host.Engine {
+	tb.Helper()
+	return sharedEngine
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -64,7 +71,7 @@ func newHandler(tb testing.TB, app *manifest.App, stores kv.Resolver, opts *http
 	if opts.Logger == nil {
 		opts.Logger = quietLogger()
 	}
-	h, err := httptrigger.New(tb.Context(), app, newEngine(tb, nil), stores, opts)
+	h, err := httptrigger.New(tb.Context(), app, newEngine(tb), stores, opts)
 	if err != nil {
 		tb.Fatalf("httptrigger.New: %v", err)
 	}

@@ -160,9 +160,9 @@ func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)
 // lowerer allocates and copies request data into a guest, reusing scratch
 // buffers.
 type lowerer struct {
-	g     guest
-	keys  []string
-	arr   []byte
+	g       guest
+	keys    []string
+	arr     []byte
 	scratch []byte
 }
 
