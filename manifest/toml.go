@@ -3,6 +3,7 @@ package manifest
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -137,6 +138,12 @@ func parseTOML(file string, data []byte) (*node, error) {
 	b := builder{root: newTable(Position{Line: 1, Column: 1})}
 	b.root.defined = true
 	b.cur = b.root
+	b.lines = []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			b.lines = append(b.lines, i+1)
+		}
+	}
 	b.p.Reset(data)
 	for b.p.NextExpression() {
 		if err := b.expression(b.p.Expression()); err != nil {
@@ -150,17 +157,20 @@ func parseTOML(file string, data []byte) (*node, error) {
 }
 
 type builder struct {
-	p    unstable.Parser
-	root *node
-	cur  *node
+	p     unstable.Parser
+	root  *node
+	cur   *node
+	lines []int // offset of the start of each line
 }
 
 func (b *builder) pos(n *unstable.Node) Position {
 	if n == nil || n.Raw.Length == 0 && n.Raw.Offset == 0 && n.Kind != unstable.String && n.Kind != unstable.Key {
 		return Position{}
 	}
-	s := b.p.Shape(n.Raw)
-	return Position{Line: s.Start.Line, Column: s.Start.Column}
+	off := int(n.Raw.Offset)
+	// The last line starting at or before off.
+	i := sort.Search(len(b.lines), func(i int) bool { return b.lines[i] > off }) - 1
+	return Position{Line: i + 1, Column: off - b.lines[i] + 1}
 }
 
 // keyParts returns the parts of a (possibly dotted) key and the position
