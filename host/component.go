@@ -48,8 +48,9 @@ type ComponentConfig struct {
 	Stdout, Stderr io.Writer
 }
 
-// Component is a compiled module with its configuration and its linker. It
-// is safe for concurrent use; Instantiate as many instances as needed.
+// Component is a compiled module with its configuration and its resolved
+// imports. It is safe for concurrent use; Instantiate as many instances as
+// needed. It belongs to the Engine that compiled it.
 type Component struct {
 	e       *Engine
 	id      string
@@ -100,6 +101,7 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 	if err != nil {
 		return nil, fmt.Errorf("host: compile component %q: %w", cfg.ID, err)
 	}
+	defer m.Close() // the InstancePre keeps what it needs
 	c.module = m
 	c.exports = make(map[string]*funcSig)
 	for _, ex := range m.Exports() {
@@ -112,6 +114,14 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 	if err := c.link(); err != nil {
 		return nil, fmt.Errorf("host: link component %q: %w", cfg.ID, err)
 	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		c.pre.Close()
+		return nil, fmt.Errorf("host: compile component %q: %w", cfg.ID, ErrClosed)
+	}
+	e.comps[c] = struct{}{}
+	e.mu.Unlock()
 	if len(c.stubs) > 0 {
 		e.log.Debug("host: imports linked as trapping stubs", "component", cfg.ID, "imports", c.stubs)
 	}
@@ -171,7 +181,18 @@ func (c *Component) link() error {
 		return err
 	}
 	c.pre = pre
+	c.module = nil
 	return nil
+}
+
+// Close releases the compiled code; instances already made keep working.
+// Later Instantiate calls return an error matching ErrClosed. Close is
+// idempotent and returns nil. Engine.Close closes every component.
+func (c *Component) Close() error {
+	c.e.mu.Lock()
+	delete(c.e.comps, c)
+	c.e.mu.Unlock()
+	return c.pre.Close()
 }
 
 const wasiModule = "wasi_snapshot_preview1"

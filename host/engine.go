@@ -22,8 +22,11 @@ const (
 	// from Instantiate.
 	DefaultTimeout = 30 * time.Second
 	// DefaultMaxInstances is the number of instances that may exist at
-	// once in one Engine (the size of its pooling allocator).
-	DefaultMaxInstances = 1000
+	// once in one Engine (the size of its pooling allocator). Each slot
+	// reserves about 4 GiB of virtual address space (not memory), so that
+	// compiled code needs no explicit bounds checks: 256 slots reserve
+	// about 1 TiB of the 128 TiB a 64-bit Linux process has.
+	DefaultMaxInstances = 256
 	// EpochInterval is how often the engine's ticker advances wasmtime's
 	// epoch. Deadlines and context cancellation are noticed by running
 	// guest code within about one interval.
@@ -59,7 +62,8 @@ type Options struct {
 	// MaxInstances is how many instances may exist at once in the
 	// engine: the pooling allocator reserves this many slots (each one
 	// reserves address space, not memory). Instantiate fails with an error
-	// when all are in use. Zero means DefaultMaxInstances.
+	// when all are in use, so embedders that serve more concurrent calls
+	// should queue them. Zero means DefaultMaxInstances.
 	MaxInstances int
 	// Logger receives compile progress and, unless a component or
 	// instance sets its own writers, guest stdout and stderr lines. Nil
@@ -82,6 +86,7 @@ type Engine struct {
 
 	mu     sync.RWMutex
 	closed bool
+	comps  map[*Component]struct{} // open components, closed by Close
 }
 
 // NewEngine returns an Engine configured by opts (nil for defaults). Close
@@ -130,8 +135,9 @@ func NewEngine(opts *Options) (*Engine, error) {
 		wt:   wt,
 		opts: o,
 		log:  o.Logger,
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+		comps: make(map[*Component]struct{}),
 	}
 	// Everything in the config that can change generated code.
 	e.fingerprint = fmt.Sprintf("wasmtime-go=%s arch=%s/%s epoch=1 pooling=1 maxmem=%d", wasmtimeVersion(), runtime.GOOS, runtime.GOARCH, o.MaxMemory)
@@ -169,15 +175,22 @@ func (e *Engine) tick() {
 	}
 }
 
-// Close stops the epoch ticker and marks the engine closed: later Compile
-// and Instantiate calls return an error matching ErrClosed. Instances that
-// are still open keep working but are no longer interrupted by their
-// deadline, so close them first. Close is idempotent and returns nil.
+// Close stops the epoch ticker, closes every Component compiled by e and
+// marks the engine closed: later Compile and Instantiate calls return an
+// error matching ErrClosed. Instances that are still open keep working but
+// are no longer interrupted by their deadline, so close them first; the
+// engine's memory pool is released when the last of them is closed. Close
+// is idempotent and returns nil.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		e.mu.Lock()
 		e.closed = true
+		comps := e.comps
+		e.comps = nil
 		e.mu.Unlock()
+		for c := range comps {
+			c.pre.Close()
+		}
 		close(e.stop)
 		<-e.done
 		// Stores, modules and linkers keep wasmtime's engine alive as
@@ -194,7 +207,8 @@ func (e *Engine) isClosed() bool {
 }
 
 // Wasmtime returns the underlying wasmtime engine, for embedders that
-// compile or link their own modules. It stays owned by the Engine.
+// compile or link their own modules. It stays owned by the Engine and is
+// invalid after Close.
 func (e *Engine) Wasmtime() *wasmtime.Engine { return e.wt }
 
 // CompileAll compiles cfgs in parallel (up to GOMAXPROCS at a time) and

@@ -116,6 +116,10 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
 	}
 	inst, err := c.pre.Instantiate(store)
+	if errors.Is(err, wasmtimex.ErrClosed) {
+		store.Close()
+		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, ErrClosed)
+	}
 	if err != nil {
 		err = st.trapError("instantiate", err)
 		i.Close()

@@ -386,6 +386,17 @@ func TestClosed(t *testing.T) {
 	if err := i.Free(0, 0, 1); !errors.Is(err, ErrClosed) {
 		t.Errorf("Free after Close = %v", err)
 	}
+	c2 := compile(t, e, guestWAT(""), ComponentConfig{})
+	live := instantiate(t, c2)
+	if err := c2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Instantiate(t.Context(), nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("Instantiate after Component.Close = %v", err)
+	}
+	if _, err := live.Alloc(1, 8); err != nil {
+		t.Errorf("instance made before Component.Close: %v", err)
+	}
 	e.Close()
 	if err := e.Close(); err != nil {
 		t.Fatal("second Engine.Close:", err)
