@@ -132,9 +132,9 @@ func NewEngine(opts *Options) (*Engine, error) {
 	}
 	wt := wasmtime.NewEngineWithConfig(cfg)
 	e := &Engine{
-		wt:   wt,
-		opts: o,
-		log:  o.Logger,
+		wt:    wt,
+		opts:  o,
+		log:   o.Logger,
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 		comps: make(map[*Component]struct{}),
