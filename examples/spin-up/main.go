@@ -1,0 +1,310 @@
+// Command spin-up serves a Spin application the way `spin up` does, built
+// only on Spindle's public packages. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spindlekv/spindle/host"
+	"github.com/spindlekv/spindle/httptrigger"
+	"github.com/spindlekv/spindle/manifest"
+)
+
+// Defaults of the command-line flags.
+const (
+	// DefaultManifest is the manifest read when -f is not given.
+	DefaultManifest = "spin.toml"
+	// DefaultListen is the address served when --listen is not given.
+	DefaultListen = "127.0.0.1:3000"
+	// DefaultStateDirName is the state directory, beside the manifest,
+	// used when --state-dir is not given (Spin's .spin).
+	DefaultStateDirName = ".spin"
+	// ShutdownTimeout bounds the wait for in-flight requests after SIGINT
+	// or SIGTERM.
+	ShutdownTimeout = 10 * time.Second
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "spin-up: "+oneLine(err))
+		stop()
+		os.Exit(1)
+	}
+}
+
+// oneLine flattens a (possibly joined) error into one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+}
+
+// errUsage marks command-line mistakes.
+var errUsage = errors.New("invalid command line")
+
+// config is the parsed command line.
+type config struct {
+	from              string
+	listen            string
+	stateDir          string
+	stateDirSet       bool
+	runtimeConfigFile string
+	keyValues         keyValues
+	build             bool
+}
+
+// keyValues collects repeated --key-value KEY=VALUE flags.
+type keyValues [][2]string
+
+func (kvs *keyValues) String() string { return "" }
+
+func (kvs *keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok {
+		return errors.New("key/values must be of the form key=value")
+	}
+	*kvs = append(*kvs, [2]string{k, v})
+	return nil
+}
+
+// parseFlags parses args; -f and --from (and --listen, -listen…) are the
+// same flag, single or double dash.
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fset := flag.NewFlagSet("spin-up", flag.ContinueOnError)
+	fset.SetOutput(io.Discard) // errors are returned as one line; -h prints usage
+	fset.Usage = func() {}     // printed below for -h only
+	usage := func() {
+		fmt.Fprint(stderr, `Usage: spin-up [flags]
+
+Serves a Spin application (spin.toml) over HTTP, like 'spin up'.
+
+Flags:
+  -f, --from PATH               manifest file or its directory (default ./spin.toml)
+      --listen ADDR             address to serve on (default 127.0.0.1:3000)
+      --state-dir DIR           directory for the default key-value store
+                                (default .spin beside the manifest; "" = in memory)
+      --runtime-config-file F   Spin runtime-config file (key_value_store tables, state_dir)
+      --key-value KEY=VALUE     seed the default store before serving (repeatable)
+      --build                   run each component's build command first
+`)
+	}
+	fset.StringVar(&c.from, "f", DefaultManifest, "")
+	fset.StringVar(&c.from, "from", DefaultManifest, "")
+	fset.StringVar(&c.listen, "listen", DefaultListen, "")
+	fset.StringVar(&c.stateDir, "state-dir", "", "")
+	fset.StringVar(&c.runtimeConfigFile, "runtime-config-file", "", "")
+	fset.Var(&c.keyValues, "key-value", "")
+	fset.BoolVar(&c.build, "build", false, "")
+	if err := fset.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v (see -h)", errUsage, err)
+	}
+	if fset.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q (see -h)", errUsage, fset.Arg(0))
+	}
+	fset.Visit(func(f *flag.Flag) {
+		if f.Name == "state-dir" {
+			c.stateDirSet = true
+		}
+	})
+	return c, nil
+}
+
+// run is the whole command: it returns when ctx is cancelled (after a
+// graceful shutdown) or on a start-up error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+
+	if cfg.build {
+		// Build before loading for real: the manifest is read once to find
+		// the commands, and again below (Spin does the same).
+		app, err := manifest.Load(cfg.from)
+		if err != nil {
+			return fmt.Errorf("loading manifest: %w", err)
+		}
+		if err := buildApp(ctx, app, stdout, stderr); err != nil {
+			return err
+		}
+	}
+	app, err := manifest.Load(cfg.from)
+	if err != nil {
+		return fmt.Errorf("loading manifest: %w", err)
+	}
+	if err := checkSources(app); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (is another server running there? choose another address with --listen): %w", cfg.listen, err)
+	}
+	defer ln.Close()
+
+	stateDir, stores, err := openStores(ctx, app, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stores.Close()
+	if err := seed(ctx, stores, cfg.keyValues); err != nil {
+		return err
+	}
+
+	engOpts := &host.Options{Logger: log}
+	if stateDir != "" {
+		engOpts.CacheDir = filepath.Join(stateDir, "cache")
+	}
+	engine, err := host.NewEngine(engOpts)
+	if err != nil {
+		return err
+	}
+	defer engine.Close()
+
+	handler, err := httptrigger.New(ctx, app, engine, stores, &httptrigger.Options{Logger: log})
+	if err != nil {
+		return fmt.Errorf("starting app %q: %w", app.Name, err)
+	}
+
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "Serving %s\nAvailable Routes:\n", base)
+	for _, r := range handler.Routes() {
+		p, wildcard := strings.CutSuffix(r.Pattern, "/...")
+		line := fmt.Sprintf("  %s: %s%s", r.Component, base, p)
+		if wildcard || r.Wildcard {
+			line += " (wildcard)"
+		}
+		fmt.Fprintln(stdout, line)
+	}
+
+	srv := &http.Server{
+		Handler:           logRequests(log, handler),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case err := <-serveErr:
+		handler.Close(context.Background())
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	return errors.Join(err, handler.Close(sctx))
+}
+
+// checkSources fails with an actionable message when a component's wasm
+// file is missing, before anything is compiled.
+func checkSources(app *manifest.App) error {
+	var errs []error
+	for i := range app.Components {
+		c := &app.Components[i]
+		p, err := app.SourcePath(c)
+		if err != nil {
+			continue // remote sources: httptrigger reports them
+		}
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			hint := "check the component's source path"
+			if c.Build != nil && len(c.Build.Command) > 0 {
+				hint = "build it first: run with --build"
+			}
+			errs = append(errs, fmt.Errorf("component %q: wasm file %s does not exist (%s)", c.ID, p, hint))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// buildApp runs every component's build command with sh -c in its workdir
+// (relative to the manifest directory), streaming the output, as spin build
+// does.
+func buildApp(ctx context.Context, app *manifest.App, stdout, stderr io.Writer) error {
+	built := 0
+	for _, c := range app.Components {
+		if c.Build == nil || len(c.Build.Command) == 0 {
+			fmt.Fprintf(stdout, "No build command for component %q\n", c.ID)
+			continue
+		}
+		dir := app.Dir
+		if c.Build.Workdir != "" {
+			dir = filepath.Join(app.Dir, filepath.FromSlash(c.Build.Workdir))
+		}
+		for _, command := range c.Build.Command {
+			fmt.Fprintf(stdout, "Building component %s with `%s`\n", c.ID, command)
+			cmd := exec.CommandContext(ctx, "sh", "-c", command)
+			cmd.Dir = dir
+			cmd.Stdout, cmd.Stderr = stdout, stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("build command for component %q failed (`%s` in %s): %w", c.ID, command, dir, err)
+			}
+		}
+		built++
+	}
+	if built > 0 {
+		fmt.Fprintln(stdout, "Finished building all Spin components")
+	}
+	return nil
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests logs each request's method, path, status and duration.
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+	})
+}
