@@ -105,7 +105,9 @@ type Handler struct {
 	routes []Route
 	info   []byte // /.well-known/spin/info body
 
-	pool sync.Pool // *lowerer scratch buffers
+	pool  sync.Pool // *lowerer scratch buffers
+	comps []*host.Component
+	once  sync.Once // releases comps
 
 	mu     sync.RWMutex
 	closed bool
@@ -226,6 +228,7 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 	if err != nil {
 		return nil, fmt.Errorf("httptrigger: %w", err)
 	}
+	h.comps = comps
 	byID := make(map[string]*host.Component, len(comps))
 	for i, c := range comps {
 		byID[cfgs[i].ID] = c
@@ -237,6 +240,7 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 		}
 	}
 	if len(errs) > 0 {
+		h.release()
 		return nil, errors.Join(errs...)
 	}
 	h.info = appInfo(app)
@@ -325,10 +329,12 @@ func (h *Handler) Routes() []Route {
 
 // Close stops taking requests (later ones get 503 Service Unavailable),
 // then waits for the requests in flight to finish or for ctx to end,
-// whichever comes first; in the latter case it returns ctx's error and the
-// remaining requests keep running until their own deadlines (call Close
-// again to wait for them). Close does not close the engine or the stores,
-// which the caller owns. Calling Close again is safe.
+// whichever comes first. When they have finished it releases the compiled
+// components and returns nil. When ctx ends first it returns ctx's error,
+// the remaining requests keep running until their own deadlines, and the
+// components stay alive: call Close again to wait for them and release
+// them. Close does not close the engine or the stores, which the caller
+// owns. Calling Close again is safe.
 func (h *Handler) Close(ctx context.Context) error {
 	h.mu.Lock()
 	h.closed = true
@@ -340,10 +346,23 @@ func (h *Handler) Close(ctx context.Context) error {
 	}()
 	select {
 	case <-done:
-		return nil
+		return h.release()
 	case <-ctx.Done():
 		return fmt.Errorf("httptrigger: close: %w", ctx.Err())
 	}
+}
+
+// release closes the compiled components, once.
+func (h *Handler) release() error {
+	var errs []error
+	h.once.Do(func() {
+		for _, c := range h.comps {
+			if err := c.Close(); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	})
+	return errors.Join(errs...)
 }
 
 // begin registers a request; it reports false once Close has been called.
