@@ -550,3 +550,18 @@ func TestConcurrentCounters(t *testing.T) {
 		t.Errorf("CAS counter = %x, %v; want %x", got, err, le(workers*each))
 	}
 }
+
+func rawClientB(b *testing.B, srv *redistest.Server) *goredis.Client {
+	b.Helper()
+	opt, err := goredis.ParseURL(srv.URL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw := goredis.NewClient(opt)
+	b.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+func redisListOpts(prefix string, limit int) kv.ListOptions {
+	return kv.ListOptions{Prefix: prefix, Limit: limit}
+}
