@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/bytecodealliance/wasmtime-go/v39"
+
 	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/httptrigger"
 	"github.com/spindlekv/spindle/internal/testwasm"
@@ -35,6 +37,15 @@ func writeApp(tb testing.TB, spinTOML string, guests map[string]string) *manifes
 		tb.Fatalf("load manifest: %v", err)
 	}
 	return app
+}
+
+// mustWasm compiles WebAssembly text for examples, which have no testing.TB.
+func mustWasm(wat string) []byte {
+	wasm, err := wasmtime.Wat2Wasm(wat)
+	if err != nil {
+		panic(err)
+	}
+	return wasm
 }
 
 // sharedEngine is the one engine of the test binary: an engine with the
