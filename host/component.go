@@ -28,7 +28,7 @@ type Mount struct {
 type ComponentConfig struct {
 	// ID names the component in errors and logs.
 	ID string
-	// Wasm is the module binary (or WAT text).
+	// Wasm is the module binary.
 	Wasm []byte
 	// Environment is the WASI environment of every instance.
 	Environment map[string]string
