@@ -73,6 +73,8 @@
 //     and, in v2, a [[trigger.http]] may hold only id, component, route
 //     and executor. A trigger naming a missing component is an error
 //     ([ErrMissingComponent]).
+//   - A v2 [application.trigger.http] base is honoured, joined to every
+//     route as in Spin 2.0–2.7 (Spin 3 refuses any base but "/").
 //   - A base without a leading "/" gets one (Spin 2 behaviour; Spin 1.x
 //     kept it and no route could match). Routes are kept raw; the HTTP
 //     trigger compiles them with App.HTTPBase.

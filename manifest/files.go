@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// FileMapping is one file to make visible to a guest.
+// FileMapping is one file to make visible to a guest; a plain value the
+// caller owns.
 type FileMapping struct {
 	// Source is the file on the host: an absolute path for apps on disk,
 	// or a path inside the app's fs.FS for apps from LoadFS or

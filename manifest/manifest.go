@@ -57,6 +57,8 @@ const (
 )
 
 // Options configures Parse. A nil *Options is the same as a zero one.
+// Parse copies the Options; the caller keeps ownership and may reuse or
+// change them afterwards.
 type Options struct {
 	// File names the manifest in error messages. Default DefaultFile.
 	File string
@@ -123,8 +125,8 @@ type App struct {
 	root string // directory of the manifest inside fsys
 }
 
-// Variable is an application variable declaration. Exactly one of
-// Required and HasDefault is true.
+// Variable is an application variable declaration, a plain value.
+// Exactly one of Required and HasDefault is true.
 type Variable struct {
 	// Default is the value used when no provider has one.
 	Default string
@@ -138,7 +140,8 @@ type Variable struct {
 	Pos Position
 }
 
-// Component is one wasm component and what it may access.
+// Component is one wasm component and what it may access. It is a plain
+// value owned by its App; the App's concurrency rules apply.
 type Component struct {
 	// ID identifies the component (for v2 and Spin3-converted v1,
 	// kebab-case).
@@ -210,7 +213,8 @@ type Build struct {
 	Watch []string
 }
 
-// HTTPTrigger routes requests to a component.
+// HTTPTrigger routes requests to a component; a plain value owned by its
+// App.
 type HTTPTrigger struct {
 	// ID is the trigger id (v1: "trigger-<component id>"; v2: as written
 	// or generated like Spin: "<component>-http-trigger" or
@@ -242,7 +246,8 @@ type Executor struct {
 	Argv string
 }
 
-// Trigger is a trigger of a type other than HTTP.
+// Trigger is a trigger of a type other than HTTP; a plain value owned by
+// its App.
 type Trigger struct {
 	// Type is the trigger type, e.g. "redis" or "timer".
 	Type string
