@@ -66,6 +66,8 @@ type config struct {
 	runtimeConfigFile string
 	keyValues         keyValues
 	build             bool
+	cacheDir          string
+	cacheDirSet       bool
 }
 
 // keyValues collects repeated --key-value KEY=VALUE flags.
@@ -102,6 +104,8 @@ Flags:
       --runtime-config-file F   Spin runtime-config file (key_value_store tables, state_dir)
       --key-value KEY=VALUE     seed the default store before serving (repeatable)
       --build                   run each component's build command first
+      --cache-dir DIR           compiled-module cache (default <state-dir>/cache;
+                                "" = none; a Spindle extension)
 `)
 	}
 	fset.StringVar(&c.from, "f", DefaultManifest, "")
@@ -111,6 +115,7 @@ Flags:
 	fset.StringVar(&c.runtimeConfigFile, "runtime-config-file", "", "")
 	fset.Var(&c.keyValues, "key-value", "")
 	fset.BoolVar(&c.build, "build", false, "")
+	fset.StringVar(&c.cacheDir, "cache-dir", "", "")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage()
@@ -122,8 +127,11 @@ Flags:
 		return nil, fmt.Errorf("%w: unexpected argument %q (see -h)", errUsage, fset.Arg(0))
 	}
 	fset.Visit(func(f *flag.Flag) {
-		if f.Name == "state-dir" {
+		switch f.Name {
+		case "state-dir":
 			c.stateDirSet = true
+		case "cache-dir":
+			c.cacheDirSet = true
 		}
 	})
 	return c, nil
@@ -176,7 +184,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	engOpts := &host.Options{Logger: log}
-	if stateDir != "" {
+	switch {
+	case cfg.cacheDirSet:
+		engOpts.CacheDir = cfg.cacheDir
+	case stateDir != "":
 		engOpts.CacheDir = filepath.Join(stateDir, "cache")
 	}
 	engine, err := host.NewEngine(engOpts)

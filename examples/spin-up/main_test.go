@@ -24,8 +24,10 @@ import (
 // second binary.
 const runMainEnv = "SPIN_UP_TEST_RUN_MAIN"
 
-// guestWasm is the tutorial guest, built once by TestMain.
-var guestWasm string
+// guestWasm is the tutorial guest and cacheDir a compiled-module cache
+// shared by every runner, both set up once by TestMain: only the first
+// runner compiles the guest.
+var guestWasm, cacheDir string
 
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
@@ -38,6 +40,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	guestWasm = filepath.Join(dir, "main.wasm")
+	cacheDir = filepath.Join(dir, "cache")
 	if err := guestbuild.BuildWasm(context.Background(), "../spin-key-value", guestWasm); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
@@ -103,12 +106,12 @@ func command(t *testing.T, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// start runs spin-up with args (plus --listen 127.0.0.1:0) and waits until
-// it prints the address it serves.
+// start runs spin-up with args (plus --listen 127.0.0.1:0 and the shared
+// --cache-dir) and waits until it prints the address it serves.
 func start(t *testing.T, args ...string) *runner {
 	t.Helper()
 	r := &runner{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	r.cmd = command(t, append([]string{"--listen", "127.0.0.1:0"}, args...)...)
+	r.cmd = command(t, append([]string{"--listen", "127.0.0.1:0", "--cache-dir", cacheDir}, args...)...)
 	r.cmd.Stderr = r.stderr
 	out, err := r.cmd.StdoutPipe()
 	if err != nil {
@@ -202,7 +205,7 @@ func (r *runner) replay(t *testing.T, steps []step) {
 
 // TestTutorial replays the tutorial's curl session against the runner, then
 // shows the value outlives a restart (the default store is SQLite in
-// <app>/.spin).
+// <app>/.spin) and that --key-value seeds the default store.
 func TestTutorial(t *testing.T) {
 	dir := newAppDir(t)
 	r := start(t, "-f", dir)
@@ -225,31 +228,41 @@ func TestTutorial(t *testing.T) {
 	if out := r.stdout.String(); out != wantRoutes {
 		t.Errorf("stdout = %q, want %q", out, wantRoutes)
 	}
-
-	if _, err := os.Stat(filepath.Join(dir, ".spin", DefaultStoreFile)); err != nil {
+	db := filepath.Join(dir, ".spin", DefaultStoreFile)
+	if _, err := os.Stat(db); err != nil {
 		t.Errorf("default store not in the state dir: %v", err)
 	}
-	r = start(t, "--from", filepath.Join(dir, "spin.toml"))
-	r.replay(t, []step{{"GET", "/test/kept", "", 200, "survives restarts"}})
-	r.stop(t)
-}
 
-// TestKeyValueSeeding seeds the default store from the command line (split
-// at the first '=') into an explicit state directory.
-func TestKeyValueSeeding(t *testing.T) {
-	dir := newAppDir(t)
-	state := filepath.Join(t.TempDir(), "state")
-	r := start(t, "-f", dir, "--state-dir", state, "--key-value", "/test/seeded=a=b", "--key-value", "/test/empty=")
+	// Restart on the same state (given explicitly this time), seeding two
+	// keys; --key-value splits at the first '='.
+	r = start(t, "--from", filepath.Join(dir, "spin.toml"), "--state-dir", filepath.Join(dir, ".spin"),
+		"--key-value", "/test/seeded=a=b", "--key-value", "/test/empty=")
 	r.replay(t, []step{
+		{"GET", "/test/kept", "", 200, "survives restarts"},
 		{"GET", "/test/seeded", "", 200, "a=b"},
 		{"HEAD", "/test/empty", "", 200, ""},
 	})
 	r.stop(t)
-	if _, err := os.Stat(filepath.Join(state, DefaultStoreFile)); err != nil {
-		t.Errorf("--state-dir not used: %v", err)
+}
+
+// TestRuntimeConfig serves the default store from the SQLite file a
+// runtime-config file names (relative to the file), and an explicitly empty
+// --state-dir creates no state directory.
+func TestRuntimeConfig(t *testing.T) {
+	dir := newAppDir(t)
+	rcDir := t.TempDir()
+	rc := filepath.Join(rcDir, "runtime-config.toml")
+	if err := os.WriteFile(rc, []byte("[key_value_store.default]\ntype = \"spin\"\npath = \"data/kv.db\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, "-f", dir, "--runtime-config-file", rc, "--state-dir", "")
+	r.replay(t, []step{{"POST", "/test/rc", "in the configured file", 200, ""}, {"GET", "/test/rc", "", 200, "in the configured file"}})
+	r.stop(t)
+	if _, err := os.Stat(filepath.Join(rcDir, "data", "kv.db")); err != nil {
+		t.Errorf("the runtime config's store file was not used: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, ".spin")); err == nil {
-		t.Errorf("default state dir created although --state-dir was given")
+		t.Errorf("a state directory was created although --state-dir was empty")
 	}
 }
 
@@ -268,6 +281,10 @@ func TestStartupErrors(t *testing.T) {
 	}
 	noWasm := newAppDir(t)
 	os.Remove(filepath.Join(noWasm, "main.wasm"))
+	badRC := filepath.Join(t.TempDir(), "rc.toml")
+	if err := os.WriteFile(badRC, []byte("[key_value_store.default]\ntype = \"cassandra\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name string
@@ -279,6 +296,7 @@ func TestStartupErrors(t *testing.T) {
 		{"missing wasm", []string{"-f", noWasm}, []string{`component "spin-key-value"`, "main.wasm does not exist", "run with --build"}},
 		{"port in use", []string{"-f", newAppDir(t), "--listen", busy.Addr().String()}, []string{"cannot listen on " + busy.Addr().String(), "--listen", "address already in use"}},
 		{"bad key-value", []string{"-f", newAppDir(t), "--key-value", "novalue"}, []string{`invalid value "novalue" for flag -key-value: key/values must be of the form key=value`}},
+		{"bad runtime config", []string{"-f", newAppDir(t), "--runtime-config-file", badRC}, []string{"loading runtime config", "rc.toml:2:", "cassandra"}},
 		{"unknown flag", []string{"--frobnicate"}, []string{"invalid command line", "-frobnicate", "see -h"}},
 	}
 	for _, tt := range tests {
@@ -360,6 +378,7 @@ func TestParseFlags(t *testing.T) {
 		{"key-values split at the first =", []string{"--key-value", "k=v=w", "--key-value", "e="}, config{from: DefaultManifest, listen: DefaultListen,
 			keyValues: keyValues{{"k", "v=w"}, {"e", ""}}}},
 		{"runtime config", []string{"--runtime-config-file", "rc.toml"}, config{from: DefaultManifest, listen: DefaultListen, runtimeConfigFile: "rc.toml"}},
+		{"cache dir", []string{"--cache-dir", "c"}, config{from: DefaultManifest, listen: DefaultListen, cacheDir: "c", cacheDirSet: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

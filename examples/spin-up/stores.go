@@ -2,82 +2,53 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 
 	"github.com/spindlekv/spindle/kv"
-	"github.com/spindlekv/spindle/kv/memory"
-	"github.com/spindlekv/spindle/kv/sqlite"
+	"github.com/spindlekv/spindle/kv/runtimeconfig"
 	"github.com/spindlekv/spindle/manifest"
 )
 
 // DefaultStoreFile is the default store's SQLite file inside the state
 // directory (spec §5.2).
-const DefaultStoreFile = "sqlite_key_value.db"
+const DefaultStoreFile = runtimeconfig.DefaultStoreFile
 
-// storeSet is the label -> store wiring the runner serves, with what must
-// be closed at exit.
-type storeSet interface {
-	kv.Resolver
-	Close() error
-}
-
-// resolveStateDir applies spec §5.2: --state-dir (an explicit "" means
-// none), else the runtime config's state_dir, else .spin beside the
-// manifest. A relative directory is made absolute against the working
-// directory, as Spin 3 does. "" means no state directory: the default store
-// is then in memory.
-func resolveStateDir(app *manifest.App, cfg *config, fromFile string, fileSet bool) (string, error) {
-	dir := filepath.Join(app.Dir, DefaultStateDirName)
-	switch {
-	case cfg.stateDirSet:
-		dir = cfg.stateDir
-	case fileSet:
-		dir = fromFile
-	}
-	if dir == "" {
-		return "", nil
-	}
-	return filepath.Abs(dir)
-}
-
-// openStores opens the stores the app may use: the runtime config's when a
-// file is given, and the default store (SQLite in the state directory, or
-// memory when there is none).
-func openStores(ctx context.Context, app *manifest.App, cfg *config, log *slog.Logger) (string, storeSet, error) {
+// openStores opens the stores the app may use, as spin up does: those of
+// --runtime-config-file when given, plus the "default" store (unless the
+// file defines it): SQLite in the state directory, or in memory when there
+// is none. The state directory follows spec §5.2: --state-dir (an explicit
+// "" means none), else the file's state_dir, else .spin beside the
+// manifest; a relative one is made absolute against the working directory,
+// as Spin 3 does. It returns the state directory ("" for none).
+func openStores(ctx context.Context, app *manifest.App, cfg *config, log *slog.Logger) (string, *runtimeconfig.Resolver, error) {
+	var rc *runtimeconfig.Config
 	if cfg.runtimeConfigFile != "" {
-		return openRuntimeConfig(ctx, app, cfg, log)
+		var err error
+		if rc, err = runtimeconfig.Load(cfg.runtimeConfigFile); err != nil {
+			return "", nil, fmt.Errorf("loading runtime config: %w", err)
+		}
 	}
-	stateDir, err := resolveStateDir(app, cfg, "", false)
-	if err != nil {
-		return "", nil, err
+	var flag *string
+	if cfg.stateDirSet {
+		flag = &cfg.stateDir
 	}
-	if stateDir == "" {
+	stateDir := rc.StateDirFor(flag, app.Dir)
+	if stateDir != "" {
+		abs, err := filepath.Abs(stateDir)
+		if err != nil {
+			return "", nil, fmt.Errorf("state directory: %w", err)
+		}
+		stateDir = abs
+	} else {
 		log.Info("no state directory: the default key-value store is in memory")
-		return "", memorySet{kv.Stores{"default": memory.New()}}, nil
 	}
-	if err := os.MkdirAll(stateDir, 0o755); err != nil {
-		return "", nil, fmt.Errorf("creating state directory: %w", err)
-	}
-	db, err := sqlite.Open(filepath.Join(stateDir, DefaultStoreFile), nil)
+	stores, err := rc.Open(ctx, stateDir, &runtimeconfig.OpenOptions{Logger: log})
 	if err != nil {
-		return "", nil, fmt.Errorf("opening the default key-value store: %w", err)
+		return "", nil, fmt.Errorf("opening key-value stores: %w", err)
 	}
-	return stateDir, db, nil
-}
-
-// memorySet is an in-memory store set.
-type memorySet struct{ kv.Stores }
-
-func (m memorySet) Close() error {
-	var errs []error
-	for _, s := range m.Stores {
-		errs = append(errs, s.Close())
-	}
-	return errors.Join(errs...)
+	return stateDir, stores, nil
 }
 
 // seed writes every --key-value pair into the default store before the app
