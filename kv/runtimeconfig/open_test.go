@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -307,4 +308,47 @@ func TestStateDirFor(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestResolverHammer resolves and uses stores from many goroutines while
+// the Resolver is closed under them: every call either works or fails with
+// kv.ErrClosed.
+func TestResolverHammer(t *testing.T) {
+	c := mustParse(t, "[key_value_store.a]\ntype = \"spin\"\n[key_value_store.b]\ntype = \"spin\"\npath = \"b.db\"\n", t.TempDir())
+	r, err := c.Open(t.Context(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				label := []string{"a", "b", "default"}[(g+i)%3]
+				s, err := r.Resolve(ctx, label)
+				if errors.Is(err, kv.ErrClosed) {
+					return
+				}
+				if err != nil {
+					t.Errorf("Resolve(%q): %v", label, err)
+					return
+				}
+				if err := s.Set(ctx, fmt.Sprint("k", g), []byte("v")); err != nil && !errors.Is(err, kv.ErrClosed) {
+					t.Errorf("Set: %v", err)
+					return
+				}
+				_ = r.Labels()
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := r.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
+	wg.Wait()
 }
