@@ -93,7 +93,6 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 		ctx:        ctx,
 		start:      now,
 		deadline:   c.deadline(ctx, now),
-		handles:    make(map[uint32]kv.Store),
 		maxHandles: 1 << 32,
 	}
 	store, err := wasmtimex.NewStore(c.e.wt, st)
@@ -131,9 +130,6 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 	}
 	if f, err := inst.Func(store, exportRealloc); err == nil {
 		st.reallocFn, st.hasRealloc = f, true
-	}
-	if f, err := inst.Func(store, exportFree); err == nil {
-		st.freeFn, st.hasFree = f, true
 	}
 	if c.HasExport("_initialize") {
 		if _, err := i.Call("_initialize"); err != nil {
@@ -248,7 +244,7 @@ func (i *Instance) Close() error {
 	}
 	i.closed = true
 	i.store.Close()
-	i.st.handles = nil
+	clear(i.st.handles)
 	i.funcs = nil
 	i.view = nil
 	for _, l := range i.flush {
@@ -413,10 +409,27 @@ func (i *Instance) Free(ptr, size, align uint32) error {
 		return err
 	}
 	st := i.st
+	if !st.hasFree && st.comp.HasExport(exportFree) {
+		if f, err := i.inst.Func(i.store, exportFree); err == nil {
+			st.freeFn, st.hasFree = f, true
+		}
+	}
 	if !st.hasFree || st.freeFn.Params() != 3 || st.freeFn.Results() != 0 {
 		return fmt.Errorf("host: component %q: %w: %s(i32, i32, i32)", st.comp.id, ErrMissingExport, exportFree)
 	}
 	vals := i.valBuf(3)
 	vals[0].Lo, vals[1].Lo, vals[2].Lo = uint64(ptr), uint64(size), uint64(align)
 	return i.call(exportFree, st.freeFn, vals)
+}
+
+// Call is a convenience for platforms that are not HTTP: it makes a fresh
+// instance with opts, calls the export name with raw args (see
+// Instance.Call), closes the instance and returns the results.
+func (c *Component) Call(ctx context.Context, opts *InstanceOptions, name string, args ...uint64) ([]uint64, error) {
+	i, err := c.Instantiate(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer i.Close()
+	return i.Call(name, args...)
 }

@@ -116,6 +116,9 @@ func (st *instanceState) newHandle(s kv.Store) (uint32, bool) {
 		h := st.nextHandle
 		st.nextHandle++
 		if _, used := st.handles[h]; !used {
+			if st.handles == nil {
+				st.handles = make(map[uint32]kv.Store)
+			}
 			st.handles[h] = s
 			return h, true
 		}
