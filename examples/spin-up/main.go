@@ -1,5 +1,3 @@
-// Command spin-up serves a Spin application the way `spin up` does, built
-// only on Spindle's public packages. See README.md.
 package main
 
 import (

@@ -1,0 +1,32 @@
+// Command spin-up serves a Spin application the way `spin up` (Spin 1.x)
+// does, built only on Spindle's public packages: manifest, kv/runtimeconfig
+// (and through it kv/sqlite and kv/redis), host and httptrigger.
+//
+//	spin-up [-f spin.toml|dir] [--listen 127.0.0.1:3000] [--state-dir DIR]
+//	        [--runtime-config-file FILE] [--key-value KEY=VALUE]... [--build]
+//	        [--cache-dir DIR]
+//
+// Start-up, in order: with --build, each component's build command is run
+// with sh -c in its workdir (the manifest directory unless the manifest
+// names one), output streamed, as spin build does; the manifest is loaded
+// and every local wasm file checked; the listen address is bound; the
+// key-value stores are opened (the runtime config's, plus "default": SQLite
+// at <state-dir>/sqlite_key_value.db); --key-value pairs are written into
+// the default store (split at the first '='); every component is compiled
+// (through a compiled-module cache in <state-dir>/cache, or --cache-dir);
+// then the routes are printed as Spin prints them and requests are served,
+// each logged with method, path, status and duration.
+//
+// The state directory is --state-dir when given (an explicit "" means none:
+// the default store is then in memory), else the runtime config's
+// state_dir, else .spin beside the manifest; relative paths are made
+// absolute against the working directory.
+//
+// SIGINT or SIGTERM shuts down gracefully: the server stops accepting
+// connections and waits up to ShutdownTimeout for in-flight requests, then
+// the handler, engine and stores are closed. Any start-up failure ends the
+// command with status 1 and a one-line "spin-up: ..." message on stderr.
+//
+// --cache-dir is a Spindle extension; Spin's own wasmtime cache is
+// configured differently (spin up --cache FILE).
+package main
