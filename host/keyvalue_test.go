@@ -12,6 +12,7 @@ import (
 
 	"github.com/spindlekv/spindle/kv"
 	"github.com/spindlekv/spindle/kv/memory"
+	"github.com/spindlekv/spindle/kv/sqlite"
 )
 
 // harness drives the prelude's forwarding exports of one instance.
@@ -90,6 +91,18 @@ func stores(t *testing.T) map[string]func(t *testing.T) kv.Store {
 	return map[string]func(t *testing.T) kv.Store{
 		"map":    func(*testing.T) kv.Store { return newMapStore() },
 		"memory": func(*testing.T) kv.Store { return memory.New() },
+		"sqlite": func(t *testing.T) kv.Store {
+			db, err := sqlite.Open(filepath.Join(t.TempDir(), "sqlite_key_value.db"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			s, err := db.Store("default")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
 	}
 }
 
@@ -340,5 +353,3 @@ func TestKeyValueStoreTableFull(t *testing.T) {
 		t.Errorf("open with full table = % x, want % x", got, want)
 	}
 }
-
-var _ = filepath.Join
