@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -105,9 +108,10 @@ type Handler struct {
 	routes []Route
 	info   []byte // /.well-known/spin/info body
 
-	pool  sync.Pool // *lowerer scratch buffers
-	comps []*host.Component
-	once  sync.Once // releases comps
+	pool     sync.Pool // *lowerer scratch buffers
+	comps    []*host.Component
+	filesDir string    // copies of the components' files; removed by release
+	once     sync.Once // runs release
 
 	mu     sync.RWMutex
 	closed bool
@@ -220,12 +224,14 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 	}
 	h.router = router
 	if len(errs) > 0 {
+		h.release()
 		return nil, errors.Join(errs...)
 	}
 
 	start := time.Now()
 	comps, err := engine.CompileAll(ctx, cfgs)
 	if err != nil {
+		h.release()
 		return nil, fmt.Errorf("httptrigger: %w", err)
 	}
 	h.comps = comps
@@ -361,6 +367,11 @@ func (h *Handler) release() error {
 				errs = append(errs, err)
 			}
 		}
+		if h.filesDir != "" {
+			if err := os.RemoveAll(h.filesDir); err != nil {
+				errs = append(errs, err)
+			}
+		}
 	})
 	return errors.Join(errs...)
 }
@@ -419,11 +430,60 @@ func (h *Handler) putLowerer(l *lowerer) {
 	h.pool.Put(l)
 }
 
-// files mounts the component's files. Not yet supported: a component with
-// files is refused until manifest.ExpandFiles lands.
+// files copies the files c's manifest entries select (manifest.ExpandFiles,
+// Spin 1.5.1 rules) into a directory of the handler's own, which the guest
+// sees read-only at "/", as Spin 1.x does. Files are hard-linked when
+// possible, else copied. Apps loaded from an fs.FS cannot have files yet.
 func (h *Handler) files(app *manifest.App, c *manifest.Component) ([]host.Mount, error) {
 	if len(c.Files) == 0 {
 		return nil, nil
 	}
-	return nil, fmt.Errorf("httptrigger: component %q: files are not supported yet", c.ID)
+	if app.Dir == "" {
+		return nil, fmt.Errorf("httptrigger: component %q: files are only supported for apps on disk (manifest.Load)", c.ID)
+	}
+	mappings, err := app.ExpandFiles(c)
+	if err != nil {
+		return nil, fmt.Errorf("httptrigger: component %q: %w", c.ID, err)
+	}
+	if h.filesDir == "" {
+		if h.filesDir, err = os.MkdirTemp("", "spindle-files-"); err != nil {
+			return nil, fmt.Errorf("httptrigger: component %q: %w", c.ID, err)
+		}
+	}
+	root, err := os.MkdirTemp(h.filesDir, "component-")
+	if err != nil {
+		return nil, fmt.Errorf("httptrigger: component %q: %w", c.ID, err)
+	}
+	for _, m := range mappings {
+		dst := filepath.Join(root, filepath.FromSlash(path.Clean("/"+m.Destination)))
+		if err := placeFile(m.Source, dst); err != nil {
+			return nil, fmt.Errorf("httptrigger: component %q: file %s: %w", c.ID, m.Destination, err)
+		}
+	}
+	return []host.Mount{{HostDir: root, GuestDir: "/"}}, nil
+}
+
+// placeFile hard-links src at dst, or copies it when linking fails.
+func placeFile(src, dst string) error {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	os.Remove(dst) // a later entry for the same guest path wins
+	if os.Link(src, dst) == nil {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o444)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
