@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -80,14 +81,27 @@ var (
 // the client it creates and closes it in Close. A nil opts means the zero
 // Options.
 func Open(rawURL string, opts *Options) (*Store, error) {
-	copts, err := goredis.ParseURL(rawURL)
+	copts, err := ParseURL(rawURL)
 	if err != nil {
-		// The URL may hold a password: do not repeat it.
-		return nil, fmt.Errorf("kv/redis: parse URL: %w", err)
+		return nil, err
 	}
 	s := New(goredis.NewClient(copts), opts)
 	s.ownClient = true
 	return s, nil
+}
+
+// ParseURL parses a Redis URL as Open does, into go-redis client options.
+// Its errors never repeat the URL, which may hold a password.
+func ParseURL(rawURL string) (*goredis.Options, error) {
+	copts, err := goredis.ParseURL(rawURL)
+	if err != nil {
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // url.Error quotes the whole URL
+		}
+		return nil, fmt.Errorf("kv/redis: parse URL: %w", err)
+	}
+	return copts, nil
 }
 
 // New returns a Store that uses client. The caller keeps ownership of the

@@ -441,8 +441,13 @@ func TestErrors(t *testing.T) {
 		t.Errorf("List after Close = %v, want ErrClosed", err)
 	}
 
-	if _, err := redis.Open("http://nope", nil); err == nil {
-		t.Error("Open with an http URL succeeded")
+	for _, u := range []string{"http://nope", "redis://u:secret@h:x/0", "redis://u:secret@h/notadb"} {
+		_, err := redis.Open(u, nil)
+		if err == nil {
+			t.Errorf("Open(%q) succeeded", u)
+		} else if strings.Contains(err.Error(), "secret") {
+			t.Errorf("Open error %q repeats the password", err)
+		}
 	}
 }
 

@@ -131,10 +131,9 @@ func (r *Resolver) open(s KeyValueStore, sqliteOpts *sqlite.Options) (kv.Store, 
 	case TypeRedis:
 		client := r.clients[s.URL]
 		if client == nil {
-			copts, err := goredis.ParseURL(s.URL)
+			copts, err := kvredis.ParseURL(s.URL)
 			if err != nil {
-				// The URL may hold a password: do not repeat it.
-				return nil, fmt.Errorf("redis url: %w", err)
+				return nil, err
 			}
 			client = goredis.NewClient(copts)
 			r.clients[s.URL] = client

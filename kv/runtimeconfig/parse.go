@@ -8,10 +8,10 @@ import (
 	"slices"
 	"strings"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	toml "github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
+
+	kvredis "github.com/spindlekv/spindle/kv/redis"
 )
 
 // Store types of [key_value_store.LABEL] that Spindle opens.
@@ -310,9 +310,9 @@ func (p *parser) store(dir, label string, v any) (KeyValueStore, bool) {
 		case u == "":
 			p.valueErrorf(append(path, "url"), "url of store %q is empty", label)
 		default:
-			if _, err := goredis.ParseURL(u); err != nil {
+			if _, err := kvredis.ParseURL(u); err != nil {
 				// The URL may hold a password: do not repeat it.
-				p.valueErrorf(append(path, "url"), "url of store %q: %v", label, err)
+				p.valueErrorf(append(path, "url"), "url of store %q: %v", label, strings.TrimPrefix(err.Error(), "kv/redis: parse URL: "))
 			}
 			s.URL = u
 		}

@@ -119,6 +119,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "path not a string", data: "[key_value_store.x]\ntype = \"spin\"\npath = true\n"},
 		{name: "redis without url", data: "[key_value_store.r]\ntype = \"redis\"\n"},
 		{name: "redis bad url", data: "[key_value_store.r]\ntype = \"redis\"\nurl = \"http://user:secret@h\"\n"},
+		{name: "redis unparsable url", data: "[key_value_store.r]\ntype = \"redis\"\nurl = \"redis://u:secret@h:x/0\"\n"},
 		{name: "redis empty url", data: "[key_value_store.r]\ntype = \"redis\"\nurl = \"\"\n"},
 		{name: "key_prefix not a string", data: "[key_value_store.r]\ntype = \"redis\"\nurl = \"redis://h\"\nkey_prefix = 1\n"},
 		{name: "store not a table", data: "key_value_store = 1\n"},
