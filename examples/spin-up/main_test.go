@@ -151,9 +151,12 @@ func start(t *testing.T, args ...string) *runner {
 }
 
 // stop sends SIGINT and checks spin-up shuts down cleanly.
-func (r *runner) stop(t *testing.T) {
+func (r *runner) stop(t *testing.T) { t.Helper(); r.signal(t, syscall.SIGINT) }
+
+// signal sends sig and checks spin-up shuts down cleanly.
+func (r *runner) signal(t *testing.T, sig os.Signal) {
 	t.Helper()
-	if err := r.cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := r.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	<-r.done
@@ -242,7 +245,7 @@ func TestTutorial(t *testing.T) {
 		{"GET", "/test/seeded", "", 200, "a=b"},
 		{"HEAD", "/test/empty", "", 200, ""},
 	})
-	r.stop(t)
+	r.signal(t, syscall.SIGTERM)
 }
 
 // TestRuntimeConfig serves the default store from the SQLite file a

@@ -220,3 +220,37 @@ func TestNotGuest(t *testing.T) {
 		t.Errorf("Open outside wasip1 = %v, want ErrNotGuest", err)
 	}
 }
+
+// FuzzKVResult feeds arbitrary return areas (as a hostile host could write
+// them) to the key-value result decoding: every call returns a value or an
+// error, never panics.
+func FuzzKVResult(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0x00, 0x10, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{1, 0, 0, 0, 5, 0, 0, 0, 0x00, 0x10, 0, 0, 5, 0, 0, 0})
+	f.Add([]byte{0, 0, 0, 0, 0x08, 0x10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, area []byte) {
+		h := testHeap()
+		hostWrite(h, 1, []byte("hello")) // 0x1000: a real block to point at
+		hostWrite(h, 4, make([]byte, 8)) // 0x1010: room for a key array
+		ret := make([]byte, resultSize)
+		copy(ret, area)
+		imp := replay{ret: ret}
+		s := &Store{imp: imp, heap: h, ret: make([]byte, resultSize), label: "fuzz"}
+		s.Get("k")
+		s.Exists("k")
+		s.GetKeys()
+		s.Set("k", nil)
+		open(imp, h, make([]byte, resultSize), "fuzz")
+	})
+}
+
+// replay is a host that answers every call with the same return area.
+type replay struct{ ret []byte }
+
+func (r replay) open(_ string, ret []byte)             { copy(ret, r.ret) }
+func (r replay) get(_ uint32, _ string, ret []byte)    { copy(ret, r.ret) }
+func (r replay) set(_ uint32, _ string, _, ret []byte) { copy(ret, r.ret) }
+func (r replay) delete(_ uint32, _ string, ret []byte) { copy(ret, r.ret) }
+func (r replay) exists(_ uint32, _ string, ret []byte) { copy(ret, r.ret) }
+func (r replay) getKeys(_ uint32, ret []byte)          { copy(ret, r.ret) }
+func (r replay) close(uint32)                          {}
