@@ -1,6 +1,9 @@
 package host
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Sentinel errors. Errors returned by this package wrap them together with
 // the component id and the failing export or import; match them with
@@ -18,3 +21,22 @@ var (
 	// ErrClosed is returned by methods of a closed Engine or Instance.
 	ErrClosed = errors.New("host: closed")
 )
+
+// ExitError reports that the guest called WASI proc_exit with a non-zero
+// status. It matches ErrTrap. (proc_exit(0) ends a call successfully.)
+type ExitError struct {
+	// Component is the id of the component that exited.
+	Component string
+	// Status is the exit status the guest passed to proc_exit.
+	Status int
+
+	cause error
+}
+
+// Error implements error.
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("host: component %q exited with status %d", e.Component, e.Status)
+}
+
+// Unwrap makes the error match ErrTrap and the underlying wasmtime error.
+func (e *ExitError) Unwrap() []error { return []error{ErrTrap, e.cause} }

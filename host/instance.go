@@ -264,7 +264,9 @@ func (i *Instance) check(op string) error {
 // travels in the low 32 bits of a uint64, floats as their IEEE bits) and
 // returns its raw results (an i32 result zero-extended). A trap, a
 // host-function failure or an expired deadline gives an error matching
-// ErrTrap; an export that does not exist, ErrMissingExport.
+// ErrTrap; an export that does not exist, ErrMissingExport. A guest that
+// calls WASI proc_exit(0) (as WAGI modules' _start may) ends the call
+// successfully with zero results; another status gives an *ExitError.
 func (i *Instance) Call(name string, args ...uint64) ([]uint64, error) {
 	if err := i.check("call " + name); err != nil {
 		return nil, err
@@ -323,10 +325,19 @@ func (i *Instance) call(name string, f wasmtimex.Func, vals []wasmtimex.Val) err
 		return st.trapError("call "+name, err)
 	}
 	i.view = nil
-	if err := f.Call(i.store, vals); err != nil {
-		return st.trapError("call "+name, err)
+	err := f.Call(i.store, vals)
+	if err == nil {
+		return nil
 	}
-	return nil
+	var exit *wasmtimex.ExitError
+	if st.hostErr == nil && errors.As(err, &exit) {
+		if exit.Status == 0 {
+			clear(vals) // no results: the guest exited
+			return nil
+		}
+		return &ExitError{Component: st.comp.id, Status: exit.Status, cause: err}
+	}
+	return st.trapError("call "+name, err)
 }
 
 // memory returns the current view of the instance's linear memory.

@@ -508,3 +508,22 @@ func TestWasiConfigLayout(t *testing.T) {
 		t.Fatal("wasiConfigPtr returned nil for a live config")
 	}
 }
+
+func TestProcExit(t *testing.T) {
+	e := testEngine(t, nil)
+	c := compile(t, e, `(module
+	  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+	  (memory (export "memory") 1)
+	  (func (export "_start") (call $exit (i32.const 0)))
+	  (func (export "fail") (result i32) (call $exit (i32.const 3)) (i32.const 7)))`, ComponentConfig{ID: "adv"})
+	i := instantiate(t, c)
+	if _, err := i.Call("_start"); err != nil {
+		t.Errorf("proc_exit(0): %v, want success", err)
+	}
+	_, err := c.Call(t.Context(), nil, "fail")
+	var exit *ExitError
+	if !errors.As(err, &exit) || exit.Status != 3 || exit.Component != "adv" {
+		t.Fatalf("proc_exit(3): error = %v, want *ExitError with status 3", err)
+	}
+	checkTrap(t, err, "exited with status 3")
+}
