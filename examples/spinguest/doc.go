@@ -4,9 +4,9 @@
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o main.wasm .
 //
-// It speaks the Spin 1.x core-module ABI (spec §3), so the module it
-// produces runs on Spindle, on Spin 1.x and anywhere a TinyGo- or Rust-built
-// Spin module runs. Its API follows the TinyGo SDK's spin_http and
+// It speaks the Spin 1.x core-module ABI (spec §3): the module it produces
+// has the exports and imports of a TinyGo- or Rust-built Spin module (see
+// "Hosts must call _initialize" for the one difference). Its API follows the TinyGo SDK's spin_http and
 // key_value packages with Go-style names:
 //
 //	func init() {
@@ -26,6 +26,20 @@
 // Register the handler from an init function: the host calls the
 // reactor's _initialize export, which starts the Go runtime and runs package
 // initialisers, but never main.
+//
+// # Hosts must call _initialize
+//
+// A Go reactor traps if any export (canonical_abi_realloc,
+// handle-http-request) is called before _initialize: the Go runtime prints
+// "runtime: wasmexport function called before runtime initialization" and
+// executes unreachable. Spindle's host calls _initialize on every fresh
+// instance, as the WASI reactor convention asks. Spin 1.x's executor is
+// described (spec §3.2) as instantiating the module and calling
+// handle-http-request directly; a host that does so without calling
+// _initialize cannot run these modules, whereas TinyGo and Rust modules
+// need no initialisation call. Within that limit the module is
+// interchangeable with a TinyGo- or Rust-built one: same exports, same
+// imports, same bytes.
 //
 // # What the package exports to the host
 //
