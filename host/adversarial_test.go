@@ -234,3 +234,28 @@ func TestAdversarialHostPanic(t *testing.T) {
 type panicResolver struct{}
 
 func (panicResolver) Resolve(context.Context, string) (kv.Store, error) { panic("resolver bug") }
+
+// blockingStore's Get waits until its context ends.
+type blockingStore struct{ *mapStore }
+
+func (s blockingStore) Get(ctx context.Context, _ string) ([]byte, error) {
+	<-ctx.Done()
+	return nil, context.Cause(ctx)
+}
+
+func TestStoreCallBoundedByDeadline(t *testing.T) {
+	e := testEngine(t, &Options{Timeout: 100 * time.Millisecond})
+	c := compile(t, e, guestWAT(""), ComponentConfig{
+		ID: "adv", KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": blockingStore{newMapStore()}},
+	})
+	h := newHarness(t, c)
+	s := uint64(h.open("default"))
+	kp, kn := h.str("k")
+	// The store call ends at the instance deadline; the guest is then past
+	// its deadline too, so the call fails as a timeout instead of hanging.
+	_, err := h.i.Call("get", s, kp, kn, uint64(newRet(t, h.i)))
+	checkTrap(t, err, "key-value.get")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want context.DeadlineExceeded", err)
+	}
+}

@@ -61,6 +61,8 @@ type Component struct {
 	allowed map[string]bool
 	// stubs names the imports that are linked as trapping stubs.
 	stubs []string
+	// envKeys and envVals are cfg.Environment, sorted by key.
+	envKeys, envVals []string
 }
 
 // funcSig is the core signature of an export.
@@ -88,6 +90,7 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 	c.cfg.Files = slices.Clone(cfg.Files)
 	c.cfg.KeyValueStores = slices.Clone(cfg.KeyValueStores)
 	c.cfg.Variables = maps.Clone(cfg.Variables)
+	c.envKeys, c.envVals = sortedEnv(cfg.Environment, nil)
 	c.allowed = make(map[string]bool, len(cfg.KeyValueStores))
 	for _, l := range cfg.KeyValueStores {
 		c.allowed[l] = true
@@ -126,6 +129,30 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 		e.log.Debug("host: imports linked as trapping stubs", "component", cfg.ID, "imports", c.stubs)
 	}
 	return c, nil
+}
+
+// sortedEnv merges base and extra (extra wins) into keys and values sorted
+// by key.
+func sortedEnv(base, extra map[string]string) (keys, vals []string) {
+	keys = make([]string, 0, len(base)+len(extra))
+	for k := range base {
+		if _, ok := extra[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	for k := range extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	vals = make([]string, len(keys))
+	for j, k := range keys {
+		if v, ok := extra[k]; ok {
+			vals[j] = v
+		} else {
+			vals[j] = base[k]
+		}
+	}
+	return keys, vals
 }
 
 func kinds(vts []*wasmtime.ValType) []wasmtime.ValKind {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -41,6 +40,11 @@ type instanceState struct {
 	// maxHandles is the capacity of the handle table: 2^32, as in Spin
 	// (tests lower it to reach store-table-full).
 	maxHandles uint64
+
+	// kvCtx is ctx bounded by the deadline, for store calls; made on first
+	// use and cancelled by Close.
+	kvCtx    context.Context
+	kvCancel context.CancelFunc
 
 	// hostErr is the error a host function trapped with, reported by the
 	// failed call in place of wasmtime's message.
@@ -140,6 +144,16 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 	return i, nil
 }
 
+// storeCtx returns the context for key-value store calls: the instance's
+// context, also cancelled at the instance deadline, so a hung store call
+// cannot outlive it.
+func (st *instanceState) storeCtx() context.Context {
+	if st.kvCtx == nil {
+		st.kvCtx, st.kvCancel = context.WithDeadlineCause(st.ctx, st.deadline, errDeadline)
+	}
+	return st.kvCtx
+}
+
 // errDeadline is the cause of an interrupt at the instance deadline.
 var errDeadline = fmt.Errorf("instance deadline exceeded: %w", context.DeadlineExceeded)
 
@@ -184,26 +198,11 @@ func (c *Component) wasiConfig(i *Instance, o *InstanceOptions) (*wasmtime.WasiC
 	if len(o.Args) > 0 {
 		wc.SetArgv(o.Args)
 	}
-	env := c.cfg.Environment
+	keys, vals := c.envKeys, c.envVals
 	if len(o.Env) > 0 {
-		env = make(map[string]string, len(c.cfg.Environment)+len(o.Env))
-		for k, v := range c.cfg.Environment {
-			env[k] = v
-		}
-		for k, v := range o.Env {
-			env[k] = v
-		}
+		keys, vals = sortedEnv(c.cfg.Environment, o.Env)
 	}
-	if len(env) > 0 {
-		keys := make([]string, 0, len(env))
-		for k := range env {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		vals := make([]string, len(keys))
-		for j, k := range keys {
-			vals[j] = env[k]
-		}
+	if len(keys) > 0 {
 		wc.SetEnv(keys, vals)
 	}
 	for _, m := range c.cfg.Files {
@@ -244,6 +243,9 @@ func (i *Instance) Close() error {
 	}
 	i.closed = true
 	i.store.Close()
+	if i.st.kvCancel != nil {
+		i.st.kvCancel()
+	}
 	clear(i.st.handles)
 	i.funcs = nil
 	i.view = nil

@@ -84,7 +84,7 @@ func kvOpen(st *instanceState, g guest, a []uint64) error {
 	if st.comp.cfg.Stores == nil {
 		return writeKVErr(g, ret, kvError{tag: kvErrNoSuchStore})
 	}
-	s, err := st.comp.cfg.Stores.Resolve(st.ctx, label)
+	s, err := st.comp.cfg.Stores.Resolve(st.storeCtx(), label)
 	switch {
 	case errors.Is(err, kv.ErrNoSuchStore):
 		return writeKVErr(g, ret, kvError{tag: kvErrNoSuchStore})
@@ -139,7 +139,7 @@ func kvGet(st *instanceState, g guest, a []uint64) error {
 	if !ok {
 		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
 	}
-	v, err := s.Get(st.ctx, key)
+	v, err := s.Get(st.storeCtx(), key)
 	if errors.Is(err, kv.ErrNotFound) {
 		return writeKVErr(g, ret, kvError{tag: kvErrNoSuchKey})
 	}
@@ -181,7 +181,7 @@ func kvSet(st *instanceState, g guest, a []uint64) error {
 	if !ok {
 		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
 	}
-	if err := s.Set(st.ctx, key, val); err != nil {
+	if err := s.Set(st.storeCtx(), key, val); err != nil {
 		return writeKVErr(g, ret, ioError(err))
 	}
 	return writeOK(g, ret)
@@ -211,7 +211,7 @@ func kvDelete(st *instanceState, g guest, a []uint64) error {
 	if !ok {
 		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
 	}
-	if err := s.Delete(st.ctx, key); err != nil {
+	if err := s.Delete(st.storeCtx(), key); err != nil {
 		return writeKVErr(g, ret, ioError(err))
 	}
 	return writeOK(g, ret)
@@ -231,7 +231,7 @@ func kvExists(st *instanceState, g guest, a []uint64) error {
 	if !ok {
 		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
 	}
-	found, err := s.Exists(st.ctx, key)
+	found, err := s.Exists(st.storeCtx(), key)
 	if err != nil {
 		return writeKVErr(g, ret, ioError(err))
 	}
@@ -258,7 +258,7 @@ func kvGetKeys(st *instanceState, g guest, a []uint64) error {
 	if !ok {
 		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
 	}
-	keys, err := kv.AllKeys(st.ctx, s, "")
+	keys, err := kv.AllKeys(st.storeCtx(), s, "")
 	if err != nil {
 		return writeKVErr(g, ret, ioError(err))
 	}
