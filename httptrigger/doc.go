@@ -1,0 +1,111 @@
+// Package httptrigger serves a Spin application as an [http.Handler].
+//
+// [New] takes a loaded manifest ([manifest.App]), a [host.Engine] and a
+// [kv.Resolver] for the key-value store labels, compiles every component
+// an HTTP trigger uses and checks everything a request would otherwise
+// fail on. [Handler.ServeHTTP] then routes each request to a component
+// and runs it in a fresh, isolated instance, as Spin does: no state
+// survives between requests except in the stores.
+//
+//	app, _ := manifest.Load("spin.toml")
+//	engine, _ := host.NewEngine(nil)
+//	h, err := httptrigger.New(ctx, app, engine, kv.Stores{"default": store}, nil)
+//	...
+//	http.ListenAndServe(addr, h)
+//	...
+//	h.Close(ctx) // then engine.Close() and the stores
+//
+// The behaviour follows Spin v1.5.1, the last release of the 1.x ABI the
+// components speak; the spec sections named below are those of Spindle's
+// SPIN-COMPAT.md.
+//
+// # Routing (§2.2)
+//
+// A route is joined to the application base (one trailing "/" stripped
+// from each, a leading "/" added); a route ending in "/..." is a wildcard
+// that matches its prefix and everything below it. Matching is on the raw,
+// still percent-encoded path, ignoring one trailing "/" and the query. An
+// exact route beats any wildcard; among wildcards the longest prefix
+// wins, whatever the manifest order. No match gives 404 with an empty
+// body. v2.5+ syntax (":name" segments, "/*") is not interpreted: such
+// routes are matched literally, as in 1.x. Triggers with
+// route = { private = true } are not served.
+//
+// Where Spindle departs from Spin 1.5.1:
+//   - two routes that compile to the same pattern (e.g. "/a" and "/a/")
+//     make New fail with [ErrRouteConflict]; Spin logs them and lets the
+//     later one win, silently hiding a component;
+//   - a base without a leading "/" gets one (as in Spin 2.x); Spin 1.x
+//     produced routes that could never match.
+//
+// Paths under /.well-known/spin/ are answered before routing, for any
+// method (§2.7): "health" gives 200 "OK", "info" the app's name and
+// version as pretty-printed JSON, anything else 404.
+//
+// # Spin executor (§2.4–2.6, §3.3)
+//
+// The request is lowered into handle-http-request exactly as Spin's
+// generated bindings do, one canonical_abi_realloc(0, 0, align, size) per
+// string and list: the method as its enum index (GET…OPTIONS; any other
+// method gets 405 and the guest is not run), uri = raw path and query,
+// the client's headers followed by the seven spin-* headers (spin-path-info,
+// spin-full-url, spin-matched-route, spin-base-path,
+// spin-raw-component-route, spin-component-route, spin-client-addr, in
+// that order), params empty and the body always present. Client headers
+// have lower-case names and one tuple per value. Go does not keep the
+// order in which headers arrived, so they are passed host first (taken
+// from Request.Host; Go keeps it out of Request.Header), then sorted by
+// name, values in arrival order. spin-full-url uses the Host header (or
+// "localhost") and https when Request.TLS is set; spin-client-addr is
+// Request.RemoteAddr.
+//
+// The response is lifted and every guest allocation it names is freed
+// with the size and alignment it was made with: each header string
+// (ptr, len, 1), the header array (ptr, n*16, 4), the body (ptr, len, 1).
+// Response headers are set, not added, so for a repeated name the last
+// value wins. A trap, an expired deadline, an invalid option tag, an
+// out-of-range pointer, a header that is not UTF-8 or not a valid HTTP
+// header, a status outside 100..=600, or a request header value that is not
+// UTF-8 gives 500 with an empty body, logged with the component id and the
+// cause.
+//
+// # WAGI executor (§4)
+//
+// executor = { type = "wagi" } runs the entrypoint export (default
+// "_start") with argv from the argv template (default
+// "${SCRIPT_NAME} ${ARGS}"), the CGI environment of §4.3 plus the
+// component's environment, and the body on stdin. Standard output is
+// parsed as §4.5 says (Content-Type, Status, Location; 302 for a Location
+// without Status; 502 for a malformed Status; 500 with Spin's message when
+// none of the three is present). proc_exit(0) is a normal end; another
+// exit status, a trap or empty output gives 500 with an empty body. Any
+// method is accepted. A custom entrypoint is honoured as in Spin 1.x.
+//
+// # Files
+//
+// A component's files and exclude_files are expanded by
+// [manifest.App.ExpandFiles] (Spin 1.5.1 rules) and placed, hard-linked or
+// copied, in a temporary directory owned by the Handler that the guest
+// sees read-only at "/"; Close removes it. Apps loaded from an fs.FS
+// cannot have files yet.
+//
+// # Limits
+//
+// Spin buffers request bodies without limit and sets no deadline; an
+// embedding server cannot afford either. A body over
+// [Options.MaxBodyBytes] (default [DefaultMaxBodyBytes]) gets 413 without
+// running the guest, and each request runs under [Options.Timeout]
+// (default [DefaultTimeout]) as well as the engine's own timeout. A client
+// that goes away cancels the request's context, which interrupts the
+// guest.
+//
+// # Variables and stores
+//
+// Component variables (v1 [component.config], v2 variables) are rendered
+// once, in New, from [Options.Variables] (default: the environment
+// variables SPIN_VARIABLE_<NAME>, then SPIN_CONFIG_<NAME>) and the
+// manifest's defaults. Every key_value_stores label must resolve through
+// the Resolver: like Spin ≥ 1.3, New refuses to start otherwise, with one
+// "Component <id> uses store '<label>'" error per label
+// ([ErrUndefinedStore]).
+package httptrigger
