@@ -5,10 +5,13 @@
 //
 // # Compiling
 //
-// An [Engine] owns a wasmtime engine with epoch interruption and a
+// An [Engine] owns a wasmtime engine with the pooling instance allocator
+// (Options.MaxInstances slots of Options.MaxMemory each, part of each freed
+// memory kept resident for the next instance) and epoch interruption, plus a
 // goroutine that advances the epoch every [EpochInterval]. [Engine.Compile]
-// turns a [ComponentConfig] into a [Component]; [Engine.CompileAll] does
-// many in parallel. With Options.CacheDir set, compiled code is kept on disk
+// turns a [ComponentConfig] into a [Component] whose imports are resolved
+// once (a wasmtime InstancePre), so an instance costs a few microseconds;
+// [Engine.CompileAll] compiles many in parallel. With Options.CacheDir set, compiled code is kept on disk
 // keyed by the SHA-256 of the wasm, the wasmtime-go version and the engine
 // settings; each file carries a header and a SHA-256 of its payload, is
 // written atomically (temporary file + rename), and a corrupt or stale entry
@@ -65,12 +68,30 @@
 //
 // # Instances
 //
-// [Component.Instantiate] makes a fresh instance with its own store. If the
-// module exports _initialize (a WASI reactor, such as a standard-Go
-// GOOS=wasip1 guest) it is called; _start never is, as Spin's executor never
-// calls it. The instance's deadline is the earlier of the context's deadline
-// and Options.Timeout from instantiation; a guest running past it is
-// interrupted at the next epoch tick.
+// [Component.Instantiate] makes a fresh instance with its own store; per-call
+// state (allowed labels, the handle table, the context) is the store's data,
+// so nothing is shared between instances. If the module exports _initialize
+// (a WASI reactor, such as a standard-Go GOOS=wasip1 guest) it is called;
+// _start never is, as Spin's executor never calls it (WAGI callers call it
+// themselves with [Instance.Call]). A guest that calls proc_exit(0) ends
+// the call successfully; another status is an [*ExitError].
+//
+// The instance's deadline is the earlier of the context's deadline and
+// Options.Timeout from instantiation. On every epoch tick while guest code
+// runs, a callback checks the deadline and the context: a guest past its
+// deadline, or whose context was cancelled, is stopped within about one
+// [EpochInterval], and the call fails with an error matching ErrTrap and
+// context.DeadlineExceeded or context.Canceled. Key-value store calls get
+// the same context, also ending at the deadline.
+//
+// Host functions are called through wasmtime's unchecked (raw value)
+// interface and find the guest's memory and canonical_abi_realloc from
+// exports cached at instantiation; Instance caches its view of linear
+// memory and refreshes it after every call into the guest, which may grow
+// it.
+//
+// [Component.Call] is a convenience for platforms that are not HTTP: a fresh
+// instance, one call, closed again.
 //
 // # Safety
 //
@@ -79,5 +100,15 @@
 // invalid UTF-8 in a key, label or config key, or a panic in a host
 // function fails the guest call with an error matching [ErrTrap] that names
 // the component and the import. The engine and other instances are never
-// affected. Memory is limited per instance by Options.MaxMemory.
+// affected. Memory is limited per instance by Options.MaxMemory: a
+// memory.grow beyond it fails, which most guests turn into a trap.
+//
+// # Maintenance
+//
+// Pooling, InstancePre, unchecked calls and the epoch callback come from
+// internal/wasmtimex, a cgo shim over wasmtime's C API; guest stdout and
+// stderr use wasi_config_set_stdout_custom through a small cgo file here
+// (stdio.go), which reads wasmtime.WasiConfig's unexported pointer.
+// TestWasiConfigLayout fails if a wasmtime-go upgrade changes that layout;
+// revisit both on every upgrade.
 package host

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spindlekv/spindle/internal/testwasm"
 	"github.com/spindlekv/spindle/kv"
 	"github.com/spindlekv/spindle/kv/memory"
 )
@@ -526,4 +527,45 @@ func TestProcExit(t *testing.T) {
 		t.Fatalf("proc_exit(3): error = %v, want *ExitError with status 3", err)
 	}
 	checkTrap(t, err, "exited with status 3")
+}
+
+func TestNewEngineOptions(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    *Options
+		wantErr string
+	}{
+		{name: "nil means defaults", opts: nil},
+		{name: "negative memory", opts: &Options{MaxMemory: -1}, wantErr: "MaxMemory"},
+		{name: "negative timeout", opts: &Options{Timeout: -time.Second}, wantErr: "Timeout"},
+		{name: "negative instances", opts: &Options{MaxInstances: -1}, wantErr: "MaxInstances"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := NewEngine(tt.opts)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("NewEngine error = %v, want one mentioning %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			if e.opts.MaxMemory != DefaultMaxMemory || e.opts.Timeout != DefaultTimeout || e.opts.MaxInstances != DefaultMaxInstances || e.Wasmtime() == nil {
+				t.Errorf("defaults not applied: %+v", e.opts)
+			}
+		})
+	}
+}
+
+func TestInitialMemoryOverLimit(t *testing.T) {
+	e := testEngine(t, &Options{MaxMemory: 1 << 20})
+	// Caught at start-up: the module can never instantiate.
+	_, err := e.Compile(t.Context(), ComponentConfig{ID: "adv", Wasm: testwasm.Wat(t, `(module (memory (export "memory") 32))`)}) // 2 MiB
+	if err == nil || !strings.Contains(err.Error(), `"adv"`) || !strings.Contains(err.Error(), "exceeds the limit") {
+		t.Fatalf("Compile of a module needing 2 MiB with a 1 MiB limit: %v, want an error naming the component and the limit", err)
+	}
+	newAdvOn(t, e).healthy(t)
 }
