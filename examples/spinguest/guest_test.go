@@ -1,13 +1,17 @@
+//go:build !wasip1
+
 package spinguest_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
 
 	"github.com/spindlekv/spindle/examples/internal/guestbuild"
+	"github.com/spindlekv/spindle/examples/spinguest"
 	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/httptrigger"
 	"github.com/spindlekv/spindle/kv"
@@ -69,5 +73,11 @@ func TestKeyValueThroughHost(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/check?testkey=seeded&testval=x", nil))
 	if want := `get(seeded) = "", get "seeded" in "default": spinguest: no such key, want "x"` + "\n"; rec.Code != 500 || rec.Body.String() != want {
 		t.Errorf("kvcheck with a missing key = %d %q, want 500 %q", rec.Code, rec.Body, want)
+	}
+}
+
+func TestNotGuest(t *testing.T) {
+	if _, err := spinguest.Open("default"); !errors.Is(err, spinguest.ErrNotGuest) {
+		t.Errorf("Open outside wasip1 = %v, want ErrNotGuest", err)
 	}
 }

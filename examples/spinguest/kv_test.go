@@ -215,12 +215,6 @@ func TestResultBadTags(t *testing.T) {
 	}
 }
 
-func TestNotGuest(t *testing.T) {
-	if _, err := Open("default"); !errors.Is(err, ErrNotGuest) {
-		t.Errorf("Open outside wasip1 = %v, want ErrNotGuest", err)
-	}
-}
-
 // FuzzKVResult feeds arbitrary return areas (as a hostile host could write
 // them) to the key-value result decoding: every call returns a value or an
 // error, never panics.
