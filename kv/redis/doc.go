@@ -19,8 +19,10 @@
 //   - kv.Batcher: GetMany is one MGET, SetMany one MSET, DeleteMany one
 //     DEL (all atomic);
 //   - kv.Incrementer: a Lua script that adds to an 8-byte little-endian
-//     int64, the encoding Spin's increment uses — not INCRBY's decimal
-//     string. The sum wraps around on overflow;
+//     int64, the encoding of the kv.Incrementer contract and of Spin's
+//     SQLite store, so a counter reads the same bytes on every Spindle
+//     store. The sum wraps around on overflow. See "Counters" below for
+//     how this relates to Spin's own Redis store;
 //   - kv.CompareAndSwapper: a Lua script comparing the current bytes;
 //   - kv.Expirer: SET PX, at millisecond resolution.
 //
@@ -30,6 +32,18 @@
 // memory, O(keys in the database) server work per page. That suits the
 // occasional get-keys of a Spin component; a store with millions of keys
 // that is listed often belongs in SQLite. Spin itself uses KEYS *.
+//
+// # Counters
+//
+// Spin 3's Redis store implements increment with INCRBY, which keeps the
+// counter as decimal text ("42"); Spin 1.x has no increment. The two
+// encodings do not mix on one key: a counter that Spin 3 incremented reads
+// here as kv.ErrNotCounter — or, if its text is exactly 8 bytes long (say
+// "10000000"), as a different number, since those bytes are then taken as
+// a little-endian int64 — and Spin 3's INCRBY fails on a counter written
+// here ("value is not an integer"). Plain Get, Set, Delete, Exists and
+// key listing interoperate fully. Do not share counter keys between Spin 3
+// and Spindle on one Redis database; a key_prefix keeps them apart.
 //
 // # Failures
 //

@@ -375,9 +375,10 @@ return res
 `)
 
 // Increment adds delta to the counter under key and returns the new value.
-// The counter is stored as Spin stores it, an 8-byte little-endian int64
-// (not the decimal string of Redis's INCRBY), by a Lua script that runs
-// atomically on the server. An existing value that is not 8 bytes long
+// The counter is an 8-byte little-endian int64, as the kv.Incrementer
+// contract and Spin's SQLite store have it (not the decimal text of
+// INCRBY, which Spin 3's Redis store uses: see the package doc), updated by
+// a Lua script that runs atomically on the server. An existing value that is not 8 bytes long
 // gives an error matching kv.ErrNotCounter and is left unchanged. The sum
 // wraps around on overflow, as two's-complement addition does (and as
 // Spin's release builds do). Like the other stores, and unlike INCRBY, the
