@@ -117,22 +117,25 @@ type Ignored struct {
 	Pos Position
 }
 
-// ignoredSections are Spin runtime-config sections that are valid for Spin
-// but have no meaning in Spindle. They are accepted with a warning so that
-// a file written for Spin works unchanged; any other unknown key is an
-// error, which catches typos such as key_value_stores.
-var ignoredSections = []string{
-	"client_tls",
-	"config_provider",
-	"llm_compute",
-	"log_dir",
-	"outbound_http",
-	"sqlite_database",
-	"variables_provider",
+// ignoredSection reports whether k is a Spin runtime-config section that
+// is valid for Spin but has no meaning in Spindle. Such sections are
+// accepted with a warning so that a file written for Spin works unchanged;
+// any other unknown key is an error, which catches typos such as
+// key_value_stores.
+func ignoredSection(k string) bool {
+	switch k {
+	case "client_tls", "config_provider", "llm_compute", "log_dir",
+		"outbound_http", "sqlite_database", "variables_provider":
+		return true
+	}
+	return false
 }
 
-// unsupportedTypes are Spin key-value store types Spindle cannot open.
-var unsupportedTypes = []string{"azure_cosmos", "aws_dynamo"}
+// unsupportedType reports whether typ is a Spin key-value store type that
+// Spindle cannot open.
+func unsupportedType(typ string) bool {
+	return typ == "azure_cosmos" || typ == "aws_dynamo"
+}
 
 // Load reads and parses the runtime-config file at path. Relative paths in
 // the file are resolved against the file's directory, as Spin does.
@@ -199,7 +202,7 @@ func parse(data []byte, dir, file string) (*Config, error) {
 					c.KeyValueStores[label] = s
 				}
 			}
-		case slices.Contains(ignoredSections, k):
+		case ignoredSection(k):
 			c.Ignored = append(c.Ignored, Ignored{Section: k, Pos: p.at([]string{k})})
 		default:
 			p.errorf([]string{k}, "unknown runtime config key %q (Spindle reads state_dir and [key_value_store.*])", k)
@@ -318,7 +321,7 @@ func (p *parser) store(dir, label string, v any) (KeyValueStore, bool) {
 		}
 		s.KeyPrefix, _ = str("key_prefix")
 	default:
-		if slices.Contains(unsupportedTypes, typ) {
+		if unsupportedType(typ) {
 			p.valueErrorf(append(path, "type"), "store %q: type %q is a Spin store that Spindle does not support (use %q or %q)", label, typ, TypeSpin, TypeRedis)
 		} else {
 			p.valueErrorf(append(path, "type"), "store %q: unknown type %q (want %q or %q)", label, typ, TypeSpin, TypeRedis)
