@@ -196,6 +196,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	handler, err := httptrigger.New(ctx, app, engine, stores, &httptrigger.Options{Logger: log})
 	if err != nil {
+		if ctx.Err() != nil { // SIGINT while compiling: not a failure
+			log.Info("interrupted before serving")
+			return nil
+		}
 		return fmt.Errorf("starting app %q: %w", app.Name, err)
 	}
 
