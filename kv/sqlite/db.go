@@ -108,29 +108,33 @@ END;
 `
 
 // notExpired is the condition, on a row v of spin_key_value, that it has
-// no expiry at or before ?now.
-const notExpired = `NOT EXISTS (SELECT 1 FROM spindle_key_value_expiry e WHERE e.store = v.store AND e.key = v.key AND e.expires <= ?3)`
+// no expiry at or before now. SQLite reads the clock itself, and only for a
+// key that has an expiry row, so reads of keys without a TTL pay one index
+// probe and nothing else.
+const notExpired = `NOT EXISTS (SELECT 1 FROM spindle_key_value_expiry e WHERE e.store = v.store AND e.key = v.key AND e.expires <= unixepoch('subsec') * 1000)`
 
-// SQL text of the prepared statements. ?1 is the label, ?2 the key, ?3 the
-// current time in Unix milliseconds.
+// SQL text of the prepared statements. ?1 is the label, ?2 the key.
 const (
 	sqlGet    = `SELECT value FROM spin_key_value v WHERE store = ?1 AND key = ?2 AND ` + notExpired
 	sqlExists = `SELECT 1 FROM spin_key_value v WHERE store = ?1 AND key = ?2 AND ` + notExpired
 	// Spin's own upsert (spec §5.3).
-	sqlSet       = `INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3) ON CONFLICT(store, key) DO UPDATE SET value = ?3`
-	sqlDelete    = `DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2`
+	sqlSet    = `INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3) ON CONFLICT(store, key) DO UPDATE SET value = ?3`
+	sqlDelete = `DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2`
+	// ?3 is the expiry time in Unix milliseconds.
 	sqlSetExpiry = `INSERT INTO spindle_key_value_expiry (store, key, expires) VALUES (?1, ?2, ?3) ON CONFLICT(store, key) DO UPDATE SET expires = ?3`
-	sqlSweep     = `DELETE FROM spin_key_value WHERE (store, key) IN (SELECT store, key FROM spindle_key_value_expiry WHERE expires <= ?1 LIMIT 1000)`
-	sqlAnyTTL    = `SELECT EXISTS (SELECT 1 FROM spindle_key_value_expiry)`
+	// ?1 is the current time in Unix milliseconds.
+	sqlSweep  = `DELETE FROM spin_key_value WHERE (store, key) IN (SELECT store, key FROM spindle_key_value_expiry WHERE expires <= ?1 LIMIT 1000)`
+	sqlAnyTTL = `SELECT EXISTS (SELECT 1 FROM spindle_key_value_expiry)`
 	// Listing: ?2 is the lower bound (inclusive on the first page, the
-	// last key of the previous page, exclusive, afterwards), ?4 the upper
-	// bound (exclusive, the prefix's successor), ?5 the row limit.
+	// last key of the previous page, exclusive, afterwards), ?3 the upper
+	// bound (exclusive, the prefix's successor; unused when there is
+	// none), ?4 the row limit.
 	listHead       = `SELECT key FROM spin_key_value v WHERE store = ?1 AND `
-	listTail       = ` AND ` + notExpired + ` ORDER BY key LIMIT ?5`
+	listTail       = ` AND ` + notExpired + ` ORDER BY key LIMIT ?4`
 	sqlListFrom    = listHead + `key >= ?2` + listTail
 	sqlListAfter   = listHead + `key > ?2` + listTail
-	sqlListFromTo  = listHead + `key >= ?2 AND key < ?4` + listTail
-	sqlListAfterTo = listHead + `key > ?2 AND key < ?4` + listTail
+	sqlListFromTo  = listHead + `key >= ?2 AND key < ?3` + listTail
+	sqlListAfterTo = listHead + `key > ?2 AND key < ?3` + listTail
 )
 
 // statements are prepared once per DB. Reads run on the reader pool, writes

@@ -77,9 +77,6 @@ func (s *Store) fail(op, key string, err error) error {
 	return s.errorf(op, key, err)
 }
 
-// nowMillis is the time expiry is compared with: Unix milliseconds.
-func nowMillis(now time.Time) int64 { return now.UnixMilli() }
-
 // Get returns the value under key, or an error matching kv.ErrNotFound.
 // A key whose TTL has run out reads as absent.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
@@ -87,7 +84,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, err
 	}
 	var v []byte
-	err := s.db.st.get.QueryRowContext(ctx, s.label, key, nowMillis(time.Now())).Scan(&v)
+	err := s.db.st.get.QueryRowContext(ctx, s.label, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.errorf("get", key, kv.ErrNotFound)
 	}
@@ -106,7 +103,7 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	var one int
-	err := s.db.st.exists.QueryRowContext(ctx, s.label, key, nowMillis(time.Now())).Scan(&one)
+	err := s.db.st.exists.QueryRowContext(ctx, s.label, key).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -195,7 +192,7 @@ func (s *Store) List(ctx context.Context, opts kv.ListOptions) (kv.ListPage, err
 	if bounded {
 		hiArg = hi
 	}
-	rows, err := st.QueryContext(ctx, s.label, lo, nowMillis(time.Now()), hiArg, limit+1)
+	rows, err := st.QueryContext(ctx, s.label, lo, hiArg, limit+1)
 	if err != nil {
 		return kv.ListPage{}, s.fail("list", "", err)
 	}
@@ -249,19 +246,18 @@ func (s *Store) GetMany(ctx context.Context, keys []string) (map[string][]byte, 
 		}
 	}
 	out := make(map[string][]byte, len(keys))
-	now := nowMillis(time.Now())
 	for chunk := range chunks(keys, maxBatchVars) {
 		var q strings.Builder
 		q.WriteString(`SELECT key, value FROM spin_key_value v WHERE store = ?1 AND `)
 		q.WriteString(notExpired)
 		q.WriteString(` AND key IN (`)
-		args := make([]any, 0, len(chunk)+2)
-		args = append(args, s.label, nil, now) // ?2 is unused
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, s.label)
 		for i, k := range chunk {
 			if i > 0 {
 				q.WriteByte(',')
 			}
-			fmt.Fprintf(&q, "?%d", i+4)
+			fmt.Fprintf(&q, "?%d", i+2)
 			args = append(args, k)
 		}
 		q.WriteByte(')')
@@ -379,7 +375,7 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 // current reads the live value of key inside tx; nil means absent.
 func (s *Store) current(ctx context.Context, tx *sql.Tx, key string) ([]byte, error) {
 	var v []byte
-	err := tx.StmtContext(ctx, s.db.st.wGet).QueryRowContext(ctx, s.label, key, nowMillis(time.Now())).Scan(&v)
+	err := tx.StmtContext(ctx, s.db.st.wGet).QueryRowContext(ctx, s.label, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -475,7 +471,7 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 			return err
 		}
 		// After the upsert, whose trigger cleared any previous expiry.
-		_, err := tx.StmtContext(ctx, s.db.st.setExpiry).ExecContext(ctx, s.label, key, nowMillis(time.Now())+ms)
+		_, err := tx.StmtContext(ctx, s.db.st.setExpiry).ExecContext(ctx, s.label, key, time.Now().UnixMilli()+ms)
 		return err
 	})
 }
