@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/cgo"
+	"strings"
 	"unsafe"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -165,7 +166,7 @@ func spxHostCall(env, store C.uintptr_t, caller *C.wasmtime_caller_t, cx *C.wasm
 		return nil, 0
 	}
 	err = fmt.Errorf("wasmtimex: host function %s.%s: %w", hf.module, hf.name, err)
-	return newTrap(err.Error()), C.uintptr_t(cgo.NewHandle(err))
+	return newTrap(trapMessage(err)), C.uintptr_t(cgo.NewHandle(err))
 }
 
 func callHost(hf *hostFunc, c *Caller, args []Val) (err error) {
@@ -175,6 +176,21 @@ func callHost(hf *hostFunc, c *Caller, args []Val) (err error) {
 		}
 	}()
 	return hf.fn(c, args)
+}
+
+// maxTrapMessage bounds the text put into a wasmtime trap or error for a Go
+// error. The Go error itself reaches the caller intact; the text is only
+// seen by code that enters the guest without this package.
+const maxTrapMessage = 512
+
+// trapMessage returns err's text, shortened and made valid UTF-8 (wasmtime
+// takes Rust strings).
+func trapMessage(err error) string {
+	msg := err.Error()
+	if len(msg) > maxTrapMessage {
+		msg = msg[:maxTrapMessage] + "..."
+	}
+	return strings.ToValidUTF8(msg, "\uFFFD")
 }
 
 func newTrap(msg string) *C.wasm_trap_t {
@@ -221,7 +237,7 @@ func spxEpoch(env C.uintptr_t) (delta C.uint64_t, cerr *C.wasmtime_error_t, errH
 		return C.uint64_t(d), nil, 0
 	}
 	err = fmt.Errorf("wasmtimex: epoch deadline: %w", err)
-	msg := C.CString(err.Error())
+	msg := C.CString(trapMessage(err))
 	cerr = C.wasmtime_error_new(msg)
 	C.free(unsafe.Pointer(msg))
 	return 0, cerr, C.uintptr_t(cgo.NewHandle(err))

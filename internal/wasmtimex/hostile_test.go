@@ -1,0 +1,99 @@
+package wasmtimex_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spindlekv/spindle/internal/wasmtimex"
+)
+
+// A guest that recurses through a host function (guest -> host -> guest ...)
+// without end gets a stack-overflow trap; the process and store survive.
+func TestUnboundedRecursionThroughHost(t *testing.T) {
+	e := newEngine(t, smallPool(), false)
+	depth := 0
+	pre := newPre(t, e, `(module
+	  (import "host" "again" (func $again))
+	  (memory (export "memory") 1)
+	  (func (export "reenter") (call $again))
+	  (func (export "ok") (result i32) (i32.const 1)))`,
+		func(l *wasmtime.Linker) {
+			err := wasmtimex.DefineFuncUnchecked(l, "host", "again", nil, nil,
+				func(c *wasmtimex.Caller, _ []wasmtimex.Val) error {
+					depth++
+					f, err := c.Func("reenter")
+					if err != nil {
+						return err
+					}
+					return f.Call(c, nil)
+				})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	s := newStore(t, e, nil)
+	inst := instantiate(t, pre, s)
+	err := mustFunc(t, s, inst, "reenter").Call(s, nil)
+	var te *wasmtimex.TrapError
+	if !errors.As(err, &te) || te.Code != wasmtimex.TrapStackOverflow {
+		t.Fatalf("err = %.300v, want a stack overflow trap", err)
+	}
+	if depth < 10 {
+		t.Errorf("recursed only %d times", depth)
+	}
+	t.Logf("recursion depth reached: %d", depth)
+	v := make([]wasmtimex.Val, 1)
+	if err := mustFunc(t, s, inst, "ok").Call(s, v); err != nil || v[0].I32() != 1 {
+		t.Fatalf("call after overflow: %d, %v", v[0].I32(), err)
+	}
+}
+
+type oddError struct{ msg string }
+
+func (e *oddError) Error() string { return e.msg }
+
+// Errors whose text wasmtime could not take as is (invalid UTF-8, NUL bytes,
+// very long) still trap the guest and come back intact.
+func TestHostErrorWithOddText(t *testing.T) {
+	tests := []struct {
+		name string
+		msg  string
+	}{
+		{"invalid utf-8", "bad \xff\xfe bytes"},
+		{"nul byte", "before\x00after"},
+		{"long", string(make([]byte, 100000))},
+		{"empty", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEngine(t, nil, true)
+			want := &oddError{tt.msg}
+			pre := newPre(t, e, `(module
+			  (import "host" "f" (func $f))
+			  (func (export "run") (call $f))
+			  (func (export "spin") (loop $l (br $l))))`,
+				func(l *wasmtime.Linker) {
+					err := wasmtimex.DefineFuncUnchecked(l, "host", "f", nil, nil,
+						func(*wasmtimex.Caller, []wasmtimex.Val) error { return want })
+					if err != nil {
+						t.Fatal(err)
+					}
+				})
+			s := newStore(t, e, nil)
+			s.Wasmtime().SetEpochDeadline(1 << 40)
+			inst := instantiate(t, pre, s)
+			if err := mustFunc(t, s, inst, "run").Call(s, nil); !errors.Is(err, want) {
+				t.Fatalf("host function: err = %.200q", err)
+			}
+			// The same through the epoch callback.
+			if err := wasmtimex.SetEpochDeadlineCallback(s, func() (uint64, error) { return 0, want }); err != nil {
+				t.Fatal(err)
+			}
+			s.Wasmtime().SetEpochDeadline(0)
+			if err := mustFunc(t, s, inst, "spin").Call(s, nil); !errors.Is(err, want) {
+				t.Fatalf("epoch callback: err = %.200q", err)
+			}
+		})
+	}
+}
