@@ -395,3 +395,15 @@ func TestParseFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestHelp(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-h"}, &stdout, &stderr); err != nil {
+		t.Fatalf("run -h = %v", err)
+	}
+	for _, w := range []string{"Usage: spin-up", "-f, --from PATH", "--key-value KEY=VALUE", "--build"} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("usage does not mention %q:\n%s", w, &stderr)
+		}
+	}
+}
