@@ -29,9 +29,6 @@ const (
 	DefaultManifest = "spin.toml"
 	// DefaultListen is the address served when --listen is not given.
 	DefaultListen = "127.0.0.1:3000"
-	// DefaultStateDirName is the state directory, beside the manifest,
-	// used when --state-dir is not given (Spin's .spin).
-	DefaultStateDirName = ".spin"
 	// ShutdownTimeout bounds the wait for in-flight requests after SIGINT
 	// or SIGTERM.
 	ShutdownTimeout = 10 * time.Second
