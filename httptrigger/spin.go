@@ -31,7 +31,7 @@ var (
 	errBadUTF8      = errors.New("httptrigger: response header is not valid UTF-8")
 	errBadHeader    = errors.New("httptrigger: invalid response header")
 	errBadStatus    = errors.New("httptrigger: response status outside 100..=600")
-	errRequestUTF8  = errors.New("httptrigger: request header value is not valid UTF-8")
+	errRequestUTF8  = errors.New("httptrigger: request header is not valid UTF-8")
 	errResultLength = errors.New("httptrigger: response list length overflows")
 	errNoResult     = errors.New("httptrigger: handle-http-request returned no result")
 )
@@ -118,8 +118,14 @@ var spinHeaderNames = [spinHeaderCount]string{
 func requestHeaders(r *http.Request, keys []string) ([]string, int, error) {
 	keys = keys[:0]
 	n := 0
+	if !utf8.ValidString(r.Host) {
+		return keys, 0, fmt.Errorf("%w: host", errRequestUTF8)
+	}
 	for k, vs := range r.Header {
 		keys = append(keys, k)
+		if !utf8.ValidString(k) {
+			return keys, 0, fmt.Errorf("%w: header name %q", errRequestUTF8, k)
+		}
 		for _, v := range vs {
 			if !utf8.ValidString(v) {
 				return keys, 0, fmt.Errorf("%w: %s", errRequestUTF8, k)
