@@ -186,3 +186,45 @@ func must(b *testing.B, err error) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkRequestShape is the host-side shape of one HTTP request through
+// the Spin executor: a fresh instance, 20 Alloc+Write steps, one Call, a
+// Read and a few Free calls, then Close.
+func BenchmarkRequestShape(b *testing.B) {
+	e := testEngine(b, &Options{MaxInstances: 64})
+	c, err := e.Compile(context.Background(), ComponentConfig{ID: "bench", Wasm: testwasm.Wat(b, guestWAT(""))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	payload := []byte("spin-full-url: http://localhost:3000/hello?x=1")
+	for b.Loop() {
+		i, err := c.Instantiate(ctx, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var last uint32
+		for range 20 {
+			p, err := i.Alloc(1, uint32(len(payload)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := i.Write(p, payload); err != nil {
+				b.Fatal(err)
+			}
+			last = p
+		}
+		if _, err := i.Call("close", 0); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := i.Read(last, uint32(len(payload))); err != nil {
+			b.Fatal(err)
+		}
+		for range 3 {
+			if err := i.Free(last, uint32(len(payload)), 1); err != nil {
+				b.Fatal(err)
+			}
+		}
+		i.Close()
+	}
+}

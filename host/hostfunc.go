@@ -98,12 +98,22 @@ func (hf *hostFunc) define(l *wasmtime.Linker, module, name string) error {
 		if !ok {
 			return errors.New("host: store without Spindle state")
 		}
-		var buf [8]uint64
-		args := buf[:len(vals)]
+		// The outermost host call uses buffers kept in the state (no
+		// allocation); a host call nested inside it (through a guest
+		// realloc that calls an import) gets its own.
+		g, args := &st.guest, st.args[:len(vals)]
+		if st.depth > 0 {
+			g, args = &callerGuest{st: st}, make([]uint64, len(vals))
+		}
+		st.depth++
+		defer func() { st.depth-- }()
+		g.c = c
 		for k, v := range vals {
 			args[k] = uint64(v.U32())
 		}
-		return st.run(hf, callerGuest{c: c, st: st}, args)
+		err := st.run(hf, g, args)
+		g.c = nil
+		return err
 	})
 }
 
@@ -111,9 +121,12 @@ func (hf *hostFunc) define(l *wasmtime.Linker, module, name string) error {
 type callerGuest struct {
 	c  *wasmtimex.Caller
 	st *instanceState
+	// vals holds realloc's arguments and result; a separate allocation
+	// without Go pointers, as cgo requires of memory passed to C.
+	vals *[4]wasmtimex.Val
 }
 
-func (g callerGuest) memory() []byte {
+func (g *callerGuest) memory() []byte {
 	m, ok := g.st.mem, g.st.hasMem
 	if !ok {
 		var err error
@@ -128,7 +141,7 @@ func (g callerGuest) memory() []byte {
 	return b
 }
 
-func (g callerGuest) realloc(align, size uint32) (uint32, error) {
+func (g *callerGuest) realloc(align, size uint32) (uint32, error) {
 	f, ok := g.st.reallocFn, g.st.hasRealloc
 	if !ok {
 		var err error
@@ -139,11 +152,14 @@ func (g callerGuest) realloc(align, size uint32) (uint32, error) {
 	if f.Params() != 4 || f.Results() != 1 {
 		return 0, fmt.Errorf("%s has %d parameters and %d results, want 4 and 1", exportRealloc, f.Params(), f.Results())
 	}
-	vals := [4]wasmtimex.Val{{}, {}, {Lo: uint64(align)}, {Lo: uint64(size)}}
-	if err := f.Call(g.c, vals[:]); err != nil {
+	if g.vals == nil {
+		g.vals = new([4]wasmtimex.Val)
+	}
+	*g.vals = [4]wasmtimex.Val{{}, {}, {Lo: uint64(align)}, {Lo: uint64(size)}}
+	if err := f.Call(g.c, g.vals[:]); err != nil {
 		return 0, fmt.Errorf("%s(0, 0, %d, %d): %w", exportRealloc, align, size, err)
 	}
-	return checkAlloc(g.memory(), vals[0].U32(), align, size)
+	return checkAlloc(g.memory(), g.vals[0].U32(), align, size)
 }
 
 // checkAlloc checks a pointer returned by the guest's realloc.

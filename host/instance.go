@@ -50,6 +50,12 @@ type instanceState struct {
 	// failed call in place of wasmtime's message.
 	hostErr error
 
+	// Buffers for the outermost host-function call (see hostFunc.define)
+	// and its nesting depth.
+	guest callerGuest
+	args  [8]uint64
+	depth int
+
 	// Exports, cached after instantiation (has* false until then, e.g.
 	// in a start function).
 	mem                wasmtimex.Memory
@@ -99,6 +105,7 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 		deadline:   c.deadline(ctx, now),
 		maxHandles: 1 << 32,
 	}
+	st.guest.st = st
 	store, err := wasmtimex.NewStore(c.e.wt, st)
 	if err != nil {
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)

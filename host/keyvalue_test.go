@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/spindlekv/spindle/kv"
@@ -351,5 +352,43 @@ func TestKeyValueStoreTableFull(t *testing.T) {
 	p, n := h.str("default")
 	if got, want := first(h.do("open", p, n)), errArea(kvErrStoreTableFull); !bytes.Equal(got, want) {
 		t.Errorf("open with full table = % x, want % x", got, want)
+	}
+}
+
+// TestNestedHostCalls runs key-value calls whose results are allocated by a
+// realloc that itself calls key-value imports (host → guest → host).
+func TestNestedHostCalls(t *testing.T) {
+	nested := strings.Replace(guestPrelude,
+		"(local $p i32)\n",
+		"(local $p i32)\n    (call $exists (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 256))\n    (call $close (i32.const 99))\n", 1)
+	if nested == guestPrelude {
+		t.Fatal("prelude changed: cannot insert the nested call")
+	}
+	e := testEngine(t, nil)
+	store := memory.New()
+	if err := store.Set(t.Context(), "", nil); err != nil { // the key the nested exists asks for
+		t.Fatal(err)
+	}
+	c := compile(t, e, "(module "+nested+")", ComponentConfig{
+		KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": store},
+	})
+	h := newHarness(t, c)
+	s := uint64(h.open("default"))
+	for _, k := range []string{"a", "b"} {
+		kp, kn := h.str(k)
+		h.do("set", s, kp, kn, kp, kn)
+	}
+	got, _ := h.do("get-keys", s)
+	if got[0] != 0 || le32(got[8:]) != 3 {
+		t.Fatalf("get-keys = % x", got)
+	}
+	elems := read(t, h.i, le32(got[4:]), 24)
+	for k, want := range []string{"", "a", "b"} {
+		if v := read(t, h.i, le32(elems[8*k:]), le32(elems[8*k+4:])); string(v) != want {
+			t.Errorf("key %d = %q, want %q", k, v, want)
+		}
+	}
+	if nestedArea := read(t, h.i, 256, 8); nestedArea[0] != 0 || nestedArea[4] != 1 {
+		t.Errorf("nested exists area = % x, want ok(true)", nestedArea)
 	}
 }
