@@ -174,6 +174,11 @@ func (c *Component) link() error {
 	}
 	probe := wasmtime.NewStore(c.e.wt)
 	defer probe.Close()
+	if c.e.opts.DefineImports != nil {
+		if err := c.e.opts.DefineImports(l); err != nil {
+			return fmt.Errorf("Options.DefineImports: %w", err)
+		}
+	}
 	defined := make(map[string]bool)
 	for _, imp := range c.module.Imports() {
 		mod, name := imp.Module(), ""
@@ -189,6 +194,9 @@ func (c *Component) link() error {
 			return fmt.Errorf("import %s is not a function; Spindle only provides functions", full)
 		}
 		defined[full] = true
+		if c.e.opts.DefineImports != nil && l.Get(probe, mod, name) != nil {
+			continue // defined by the embedder (or WASI)
+		}
 		if hf, ok := lookupHostFunc(full); ok && hf.matches(ft) {
 			if err := hf.define(l, mod, name); err != nil {
 				return fmt.Errorf("define %s: %w", full, err)

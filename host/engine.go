@@ -65,6 +65,12 @@ type Options struct {
 	// when all are in use, so embedders that serve more concurrent calls
 	// should queue them. Zero means DefaultMaxInstances.
 	MaxInstances int
+	// DefineImports, if set, is called with each component's linker after
+	// WASI is defined and before Spindle's imports, so an embedder can
+	// provide imports of its own (or replace Spindle's: an import already
+	// defined here is left as it is). Functions defined here cannot see
+	// Spindle's per-instance state. Nil means none.
+	DefineImports func(*wasmtime.Linker) error
 	// Logger receives compile progress and, unless a component or
 	// instance sets its own writers, guest stdout and stderr lines. Nil
 	// means slog.Default().

@@ -569,3 +569,24 @@ func TestInitialMemoryOverLimit(t *testing.T) {
 	}
 	newAdvOn(t, e).healthy(t)
 }
+
+func TestDefineImports(t *testing.T) {
+	e := testEngine(t, &Options{DefineImports: func(l *wasmtime.Linker) error {
+		return l.FuncWrap("my-platform", "answer", func() int32 { return 42 })
+	}})
+	c := compile(t, e, `(module
+	  (import "my-platform" "answer" (func $answer (result i32)))
+	  (import "outbound-redis" "get" (func (param i32 i32 i32 i32 i32)))
+	  (func (export "ask") (result i32) (call $answer)))`, ComponentConfig{})
+	if got := c.Stubs(); len(got) != 1 || got[0] != "outbound-redis.get" {
+		t.Errorf("Stubs() = %q, want only outbound-redis.get", got)
+	}
+	r, err := c.Call(t.Context(), nil, "ask")
+	if err != nil || r[0] != 42 {
+		t.Fatalf("ask = %v, %v; want 42", r, err)
+	}
+	failing := testEngine(t, &Options{DefineImports: func(*wasmtime.Linker) error { return errors.New("nope") }})
+	if _, err := failing.Compile(t.Context(), ComponentConfig{ID: "x", Wasm: testwasm.Wat(t, "(module)")}); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Errorf("Compile with failing DefineImports: %v", err)
+	}
+}
