@@ -1,6 +1,7 @@
 package wasmtimex_test
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -245,4 +246,135 @@ func BenchmarkMemoryData(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// requestWAT is shaped like a Spin guest: realloc, free, a handler.
+const requestWAT = `(module
+  (memory (export "memory") 2)
+  (global $bump (mut i32) (i32.const 1024))
+  (data (i32.const 0) "static data segment of the guest")
+  (func (export "canonical_abi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $bump))
+    (global.set $bump (i32.add (global.get $bump) (local.get 3)))
+    (local.get $p))
+  (func (export "canonical_abi_free") (param i32 i32 i32))
+  (func (export "handle-http-request") (param i32 i32) (result i32)
+    (i32.add (local.get 0) (local.get 1))))`
+
+// BenchmarkRequestShape: what one HTTP request costs in wasm calls: a fresh
+// store and instance, export lookups, 20 realloc+write steps, one handler
+// call, one read, 3 frees, close.
+func BenchmarkRequestShape(b *testing.B) {
+	payload := []byte("header-or-body-bytes")
+	b.Run("wasmtime-go", func(b *testing.B) {
+		e := newEngine(b, nil, false)
+		m, err := wasmtime.NewModule(e, testwasm.Wat(b, requestWAT))
+		if err != nil {
+			b.Fatal(err)
+		}
+		l := wasmtime.NewLinker(e)
+		for b.Loop() {
+			s := wasmtime.NewStore(e)
+			inst, err := l.Instantiate(s, m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			realloc := inst.GetFunc(s, "canonical_abi_realloc")
+			free := inst.GetFunc(s, "canonical_abi_free")
+			handle := inst.GetFunc(s, "handle-http-request")
+			mem := inst.GetExport(s, "memory").Memory()
+			for range 20 {
+				p, err := realloc.Call(s, 0, 0, 1, len(payload))
+				if err != nil {
+					b.Fatal(err)
+				}
+				copy(mem.UnsafeData(s)[p.(int32):], payload)
+			}
+			r, err := handle.Call(s, 1024, 20)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = append([]byte(nil), mem.UnsafeData(s)[r.(int32):r.(int32)+20]...)
+			for range 3 {
+				if _, err := free.Call(s, 1024, 20, 1); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.Close()
+		}
+	})
+	b.Run("wasmtimex", func(b *testing.B) {
+		e := newEngine(b, benchPool(), false)
+		pre := newPre(b, e, requestWAT, nil)
+		vals := make([]wasmtimex.Val, 4)
+		for b.Loop() {
+			s, err := wasmtimex.NewStore(e, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			inst, err := pre.Instantiate(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			realloc, err1 := inst.Func(s, "canonical_abi_realloc")
+			free, err2 := inst.Func(s, "canonical_abi_free")
+			handle, err3 := inst.Func(s, "handle-http-request")
+			mem, err4 := inst.Memory(s, "memory")
+			if err := errors.Join(err1, err2, err3, err4); err != nil {
+				b.Fatal(err)
+			}
+			for range 20 {
+				vals[0], vals[1], vals[2], vals[3] = wasmtimex.ValI32(0), wasmtimex.ValI32(0), wasmtimex.ValI32(1), wasmtimex.ValI32(int32(len(payload)))
+				if err := realloc.Call(s, vals); err != nil {
+					b.Fatal(err)
+				}
+				data, err := mem.Data(s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				copy(data[vals[0].U32():], payload)
+			}
+			vals[0], vals[1] = wasmtimex.ValI32(1024), wasmtimex.ValI32(20)
+			if err := handle.Call(s, vals); err != nil {
+				b.Fatal(err)
+			}
+			data, err := mem.Data(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			r := vals[0].U32()
+			_ = append([]byte(nil), data[r:r+20]...)
+			for range 3 {
+				vals[0], vals[1], vals[2] = wasmtimex.ValI32(1024), wasmtimex.ValI32(20), wasmtimex.ValI32(1)
+				if err := free.Call(s, vals); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s.Close()
+		}
+	})
+}
+
+// BenchmarkExportLookup: Instance.Func and Instance.Memory (cache them per
+// instance rather than looking up per call).
+func BenchmarkExportLookup(b *testing.B) {
+	e := newEngine(b, benchPool(), false)
+	pre := newPre(b, e, requestWAT, nil)
+	s := newStore(b, e, nil)
+	inst := instantiate(b, pre, s)
+	b.Run("Func", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := inst.Func(s, "canonical_abi_realloc"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Memory", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := inst.Memory(s, "memory"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

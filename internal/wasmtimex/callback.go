@@ -82,7 +82,7 @@ func (c *Caller) export(name string) (C.spx_export, error) {
 	if c.ptr == nil {
 		return C.spx_export{}, fmt.Errorf("wasmtimex: export %q: %w", name, ErrCallerExpired)
 	}
-	e := C.spx_caller_export(c.ptr, C._GoStringPtr(name), C._GoStringLen(name))
+	e := C.spx_caller_export(c.ptr, cstr(name), C.size_t(len(name)))
 	runtime.KeepAlive(name)
 	if e.kind == C.WASMTIME_EXTERN_FUNC || e.kind == C.WASMTIME_EXTERN_MEMORY {
 		// Learn the store's id from the export if no instance created
@@ -134,8 +134,8 @@ func DefineFuncUnchecked(l *wasmtime.Linker, module, name string, params, result
 	// From here on wasmtime owns h: its finalizer deletes it, also when the
 	// definition fails.
 	cerr := C.spx_define_func_unchecked(lp,
-		C._GoStringPtr(module), C._GoStringLen(module),
-		C._GoStringPtr(name), C._GoStringLen(name),
+		cstr(module), C.size_t(len(module)),
+		cstr(name), C.size_t(len(name)),
 		&kinds[0], C.size_t(len(params)),
 		&kinds[len(params)], C.size_t(len(results)),
 		C.uintptr_t(h))
@@ -194,7 +194,7 @@ func trapMessage(err error) string {
 }
 
 func newTrap(msg string) *C.wasm_trap_t {
-	t := C.wasmtime_trap_new(C._GoStringPtr(msg), C._GoStringLen(msg))
+	t := C.wasmtime_trap_new(cstr(msg), C.size_t(len(msg)))
 	runtime.KeepAlive(msg)
 	return t
 }

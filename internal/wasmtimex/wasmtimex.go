@@ -277,10 +277,14 @@ func (s *Store) context() (*C.wasmtime_context_t, *storeState, error) {
 // and the linker's definitions; the wasmtime.Linker and wasmtime.Module may
 // be closed after NewInstancePre returns.
 type InstancePre struct {
-	mu      sync.RWMutex
-	ptr     *C.wasmtime_instance_pre_t
-	engine  *wasmtime.Engine
-	cleanup runtime.Cleanup
+	// funcTypes caches export name -> funcInfo: every instance of the module
+	// has the same export types, and asking wasmtime for a function's type
+	// costs more than the rest of the lookup.
+	funcTypes sync.Map
+	mu        sync.RWMutex
+	ptr       *C.wasmtime_instance_pre_t
+	engine    *wasmtime.Engine
+	cleanup   runtime.Cleanup
 }
 
 // NewInstancePre resolves m's imports against l. Every import must be
@@ -351,7 +355,7 @@ func (p *InstancePre) Instantiate(s *Store) (Instance, error) {
 	if st.id == 0 {
 		st.id = uint64(r.inst.store_id)
 	}
-	return Instance{inst: r.inst}, nil
+	return Instance{inst: r.inst, pre: p}, nil
 }
 
 // Instance is an instance living in a store (wasmtime_instance_t). It is a
@@ -359,6 +363,7 @@ func (p *InstancePre) Instantiate(s *Store) (Instance, error) {
 // returns ErrWrongStore.
 type Instance struct {
 	inst C.wasmtime_instance_t
+	pre  *InstancePre // source of the export type cache; nil for zero Instance
 }
 
 func checkStore(cx Context, id C.uint64_t) (*C.wasmtime_context_t, *storeState, error) {
@@ -383,9 +388,18 @@ func (i Instance) Func(cx Context, name string) (Func, error) {
 	if err != nil {
 		return Func{}, fmt.Errorf("wasmtimex: export %q: %w", name, err)
 	}
-	e := C.spx_instance_export(c, i.inst, C._GoStringPtr(name), C._GoStringLen(name))
+	e := C.spx_instance_export(c, i.inst, cstr(name), C.size_t(len(name)))
 	runtime.KeepAlive(name)
-	return funcFromExport(c, e, name)
+	if e.kind != C.WASMTIME_EXTERN_FUNC || i.pre == nil {
+		return funcFromExport(c, e, name)
+	}
+	f := *(*C.wasmtime_func_t)(unsafe.Pointer(&e.of))
+	if v, ok := i.pre.funcTypes.Load(name); ok {
+		return v.(funcInfo).fn(f, name)
+	}
+	info := funcInfoOf(c, f)
+	i.pre.funcTypes.Store(name, info)
+	return info.fn(f, name)
 }
 
 // Memory looks up the exported memory name (ErrNotFound if absent).
@@ -394,7 +408,7 @@ func (i Instance) Memory(cx Context, name string) (Memory, error) {
 	if err != nil {
 		return Memory{}, fmt.Errorf("wasmtimex: export %q: %w", name, err)
 	}
-	e := C.spx_instance_export(c, i.inst, C._GoStringPtr(name), C._GoStringLen(name))
+	e := C.spx_instance_export(c, i.inst, cstr(name), C.size_t(len(name)))
 	runtime.KeepAlive(name)
 	return memoryFromExport(e, name)
 }
@@ -404,11 +418,25 @@ func funcFromExport(c *C.wasmtime_context_t, e C.spx_export, name string) (Func,
 		return Func{}, fmt.Errorf("wasmtimex: export %q is not a function: %w", name, ErrNotFound)
 	}
 	f := *(*C.wasmtime_func_t)(unsafe.Pointer(&e.of))
+	return funcInfoOf(c, f).fn(f, name)
+}
+
+// funcInfo is what Func needs to know about a function's type.
+type funcInfo struct {
+	params, results uint32
+	numeric         bool
+}
+
+func funcInfoOf(c *C.wasmtime_context_t, f C.wasmtime_func_t) funcInfo {
 	info := C.spx_func_info(c, f)
-	if !info.numeric {
+	return funcInfo{params: uint32(info.nparams), results: uint32(info.nresults), numeric: bool(info.numeric)}
+}
+
+func (fi funcInfo) fn(f C.wasmtime_func_t, name string) (Func, error) {
+	if !fi.numeric {
 		return Func{}, fmt.Errorf("wasmtimex: export %q: %w", name, ErrUnsupportedType)
 	}
-	return Func{f: f, params: uint32(info.nparams), results: uint32(info.nresults)}, nil
+	return Func{f: f, params: fi.params, results: fi.results}, nil
 }
 
 func memoryFromExport(e C.spx_export, name string) (Memory, error) {
@@ -546,6 +574,12 @@ func byteVecString(v *C.wasm_byte_vec_t, nul bool) string {
 	s := C.GoStringN(v.data, C.int(n))
 	C.wasm_byte_vec_delete(v)
 	return s
+}
+
+// cstr returns a pointer to s's bytes for C (not NUL-terminated; pass the
+// length too). Unlike C._GoStringPtr it is not a cgo call.
+func cstr(s string) *C.char {
+	return (*C.char)(unsafe.Pointer(unsafe.StringData(s)))
 }
 
 func validName(s string) error {
