@@ -92,8 +92,11 @@ type DB struct {
 // table and the triggers that keep the two consistent. Spin's statements
 // never touch the extra table; its writes fire the triggers, which clear the
 // TTL of a key Spin overwrites or deletes, as a Set here does.
-const schema = `
-CREATE TABLE IF NOT EXISTS spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key));
+//
+// The first statement is Spin's, byte for byte (v1.5.1
+// crates/key-value-sqlite/src/lib.rs), so that sqlite_master records the
+// same table definition whichever of the two created the file.
+const schema = spinCreateTable + `;
 CREATE TABLE IF NOT EXISTS spindle_key_value_expiry (store TEXT NOT NULL, key TEXT NOT NULL, expires INTEGER NOT NULL, PRIMARY KEY (store, key));
 CREATE INDEX IF NOT EXISTS spindle_key_value_expiry_by_time ON spindle_key_value_expiry (expires);
 CREATE TRIGGER IF NOT EXISTS spindle_key_value_expiry_insert AFTER INSERT ON spin_key_value BEGIN
@@ -106,6 +109,25 @@ CREATE TRIGGER IF NOT EXISTS spindle_key_value_expiry_delete AFTER DELETE ON spi
   DELETE FROM spindle_key_value_expiry WHERE store = OLD.store AND key = OLD.key;
 END;
 `
+
+// spinCreateTable is Spin's statement creating its table.
+const spinCreateTable = `CREATE TABLE IF NOT EXISTS spin_key_value (
+                           store TEXT NOT NULL,
+                           key   TEXT NOT NULL,
+                           value BLOB NOT NULL,
+
+                           PRIMARY KEY (store, key)
+                        )`
+
+// Compile-time checks of the interfaces the package promises.
+var (
+	_ kv.Resolver          = (*DB)(nil)
+	_ kv.Store             = (*Store)(nil)
+	_ kv.Batcher           = (*Store)(nil)
+	_ kv.Incrementer       = (*Store)(nil)
+	_ kv.CompareAndSwapper = (*Store)(nil)
+	_ kv.Expirer           = (*Store)(nil)
+)
 
 // notExpired is the condition, on a row v of spin_key_value, that it has
 // no expiry at or before now. SQLite reads the clock itself, and only for a

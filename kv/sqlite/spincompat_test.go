@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -273,6 +274,14 @@ func TestSpinReadsStoreFile(t *testing.T) {
 	defer raw.Close()
 	if err := raw.QueryRowContext(ctx, `SELECT count(*) FROM spindle_key_value_expiry`).Scan(&n); err != nil {
 		t.Fatal(err)
+	}
+	// The table definition Spindle recorded is Spin's, byte for byte.
+	var tableSQL string
+	if err := raw.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE name = 'spin_key_value'`).Scan(&tableSQL); err != nil {
+		t.Fatal(err)
+	}
+	if want := strings.TrimPrefix(spinCreate, "CREATE TABLE IF NOT EXISTS"); tableSQL != "CREATE TABLE"+want {
+		t.Fatalf("table definition %q, want Spin's %q", tableSQL, spinCreate)
 	}
 	if n != 0 {
 		t.Fatalf("%d expiry rows left after Spin overwrote the only key with a TTL", n)
