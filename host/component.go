@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"time"
 
@@ -95,10 +96,8 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 	for _, l := range cfg.KeyValueStores {
 		c.allowed[l] = true
 	}
-	for k := range cfg.Variables {
-		if err := checkConfigKey(k); err != nil {
-			return nil, fmt.Errorf("host: component %q: variable %q: %w", cfg.ID, k, err)
-		}
+	if err := checkConfig(cfg); err != nil {
+		return nil, fmt.Errorf("host: component %q: %w", cfg.ID, err)
 	}
 	m, err := e.compileModule(cfg.ID, cfg.Wasm)
 	if err != nil {
@@ -129,6 +128,29 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 		e.log.Debug("host: imports linked as trapping stubs", "component", cfg.ID, "imports", c.stubs)
 	}
 	return c, nil
+}
+
+// checkConfig reports every problem in cfg's variables and mounts.
+func checkConfig(cfg ComponentConfig) error {
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(cfg.Variables)) {
+		if err := checkConfigKey(k); err != nil {
+			errs = append(errs, fmt.Errorf("variable %q: %w", k, err))
+		}
+	}
+	for _, m := range cfg.Files {
+		if m.GuestDir == "" {
+			errs = append(errs, fmt.Errorf("mount of %q: empty GuestDir", m.HostDir))
+		}
+		fi, err := os.Stat(m.HostDir)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("mount at %q: %w", m.GuestDir, err))
+		case !fi.IsDir():
+			errs = append(errs, fmt.Errorf("mount at %q: %s is not a directory", m.GuestDir, m.HostDir))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // sortedEnv merges base and extra (extra wins) into keys and values sorted

@@ -262,14 +262,6 @@ func TestSpinConfig(t *testing.T) {
 	}
 }
 
-func TestCompileRejectsBadVariableName(t *testing.T) {
-	e := testEngine(t, nil)
-	_, err := e.Compile(t.Context(), ComponentConfig{ID: "x", Wasm: []byte("(module)"), Variables: map[string]string{"Bad": "v"}})
-	if err == nil || !strings.Contains(err.Error(), `"Bad"`) {
-		t.Fatalf("Compile error = %v, want one naming the variable", err)
-	}
-}
-
 func TestCallRawValues(t *testing.T) {
 	e := testEngine(t, nil)
 	c := compile(t, e, `(module
@@ -588,5 +580,34 @@ func TestDefineImports(t *testing.T) {
 	failing := testEngine(t, &Options{DefineImports: func(*wasmtime.Linker) error { return errors.New("nope") }})
 	if _, err := failing.Compile(t.Context(), ComponentConfig{ID: "x", Wasm: testwasm.Wat(t, "(module)")}); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("Compile with failing DefineImports: %v", err)
+	}
+}
+
+func TestCompileValidatesConfig(t *testing.T) {
+	e := testEngine(t, nil)
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.Compile(t.Context(), ComponentConfig{
+		ID:        "bad",
+		Wasm:      testwasm.Wat(t, "(module)"),
+		Variables: map[string]string{"Bad": "v", "also__bad": "v", "fine": "v"},
+		Files: []Mount{
+			{HostDir: filepath.Join(t.TempDir(), "missing"), GuestDir: "/a"},
+			{HostDir: file, GuestDir: "/b"},
+			{HostDir: t.TempDir(), GuestDir: ""},
+		},
+	})
+	if err == nil {
+		t.Fatal("Compile with a bad config succeeded")
+	}
+	for _, want := range []string{`"bad"`, `variable "Bad"`, `variable "also__bad"`, `mount at "/a"`, "not a directory", "empty GuestDir"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), `"fine"`) {
+		t.Errorf("error names a valid variable: %v", err)
 	}
 }
