@@ -3,6 +3,7 @@ package httptrigger_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -89,6 +90,47 @@ func BenchmarkKVGet(b *testing.B) {
 					bc.h.ServeHTTP(w, r)
 					if w.Code != 200 || !bytes.Equal(w.Body.Bytes(), want) {
 						b.Errorf("status %d body %q", w.Code, w.Body)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkKVGetLoopback is the same comparison through a real HTTP server
+// on loopback (client and server share the machine), where HTTP itself is
+// part of both costs.
+func BenchmarkKVGetLoopback(b *testing.B) {
+	db, store := benchStore(b)
+	app := writeApp(b, exampleTOML, map[string]string{"kv.wasm": kvGetWAT})
+	wasm := newHandler(b, app, db, nil)
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{name: "native", h: nativeGet(store)},
+		{name: "wasm", h: wasm},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := httptest.NewServer(bc.h)
+			defer srv.Close()
+			client := srv.Client()
+			client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+			url := srv.URL + "/key-42"
+			b.SetParallelism(8)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					resp, err := client.Get(url)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					body, err := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if err != nil || resp.StatusCode != 200 || len(body) != 100 {
+						b.Errorf("status %d, %d bytes, %v", resp.StatusCode, len(body), err)
 						return
 					}
 				}
