@@ -69,8 +69,8 @@ type Options struct {
 // non-empty label resolves.
 //
 // A DB is safe for concurrent use by multiple goroutines. It owns its
-// connections: one writer connection that serialises all writes of the
-// process, and a pool of reader connections that read concurrently with the
+// connections: one writer connection that serialises the writes made
+// through this DB, and a pool of reader connections that read concurrently with the
 // writer (write-ahead-log mode).
 type DB struct {
 	path   string

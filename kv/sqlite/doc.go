@@ -17,9 +17,11 @@
 // connection, which serialises the writes of the process and takes the
 // write lock at the start of each transaction (BEGIN IMMEDIATE), and a pool
 // of read-only connections ([Options].MaxReaders) that read concurrently
-// with it. So goroutines of one process never see "database is locked";
-// another process writing the same file (Spin itself) is waited for up to
-// [Options].BusyTimeout. All statements on the hot path are prepared once.
+// with it. So goroutines sharing a DB never see "database is locked": their
+// writes queue for the writer connection, their reads never wait for
+// writes. A second DB or another process writing the same file (Spin
+// itself) is waited for up to [Options].BusyTimeout; open one DB per file
+// per process. All statements on the hot path are prepared once.
 //
 // A write that returned nil is committed: with the default
 // synchronous=NORMAL it survives a crash or kill of the process (the test
