@@ -50,8 +50,11 @@
 // Open does not connect; go-redis dials on first use and redials after a
 // connection breaks. While the server is unreachable, calls fail with an
 // error matching ErrUnavailable (and wrapping the network error); once it
-// is back, calls succeed again without any action by the caller. What
-// survives a server restart is what the server's persistence settings
+// is back, calls succeed again without any action by the caller. A call
+// made while the server refuses connections fails only after go-redis's
+// retries: about 2 s with the defaults (3 command retries, each with 5
+// dial attempts), about 0.5 s with max_retries=-1 in the URL's query; the
+// call's context bounds it too. What survives a server restart is what the server's persistence settings
 // keep: with appendonly yes and appendfsync always, every acknowledged
 // write.
 //
