@@ -76,7 +76,9 @@ func lookupHostFunc(full string) (*hostFunc, bool) {
 func (st *instanceState) run(hf *hostFunc, g guest, args []uint64) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("import %s panicked: %v\n%s", hf.name, r, debug.Stack())
+			st.comp.e.log.Error("host: import panicked", "component", st.comp.id, "import", hf.name,
+				"panic", r, "stack", string(debug.Stack()))
+			err = fmt.Errorf("import %s panicked: %v", hf.name, r)
 		}
 		if err != nil {
 			if st.hostErr == nil {
