@@ -2,6 +2,7 @@ package wasmtimex_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -377,4 +378,42 @@ func BenchmarkExportLookup(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkKeepResident: store + instance + one call that dirties two pages
+// + close, for a guest with a 17-page (1.1 MiB) memory like a small Rust
+// guest, by Pooling.LinearMemoryKeepResident.
+func BenchmarkKeepResident(b *testing.B) {
+	const wat = `(module
+	  (memory (export "memory") 17)
+	  (data (i32.const 0) "initial data")
+	  (func (export "touch")
+	    (i32.store (i32.const 100) (i32.const 1))
+	    (i32.store (i32.const 700000) (i32.const 1))))`
+	for _, keep := range []uint64{0, 64 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("keep=%dKiB", keep>>10), func(b *testing.B) {
+			p := benchPool()
+			p.LinearMemoryKeepResident = keep
+			e := newEngine(b, p, false)
+			pre := newPre(b, e, wat, nil)
+			for b.Loop() {
+				s, err := wasmtimex.NewStore(e, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				inst, err := pre.Instantiate(s)
+				if err != nil {
+					b.Fatal(err)
+				}
+				f, err := inst.Func(s, "touch")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := f.Call(s, nil); err != nil {
+					b.Fatal(err)
+				}
+				s.Close()
+			}
+		})
+	}
 }

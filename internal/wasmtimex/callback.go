@@ -88,7 +88,7 @@ func (c *Caller) export(name string) (C.spx_export, error) {
 		// Learn the store's id from the export if no instance created
 		// through InstancePre has told us yet.
 		if c.st != nil && c.st.id == 0 {
-			c.st.id = uint64(*(*C.uint64_t)(unsafe.Pointer(&e.of)))
+			c.st.id = uint64(exportAs[C.uint64_t](&e))
 		}
 	}
 	return e, nil

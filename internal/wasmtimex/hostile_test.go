@@ -97,3 +97,37 @@ func TestHostErrorWithOddText(t *testing.T) {
 		})
 	}
 }
+
+// Closing a store from inside one of its host functions is refused instead
+// of freeing the store under the running guest.
+func TestCloseStoreFromHostFunction(t *testing.T) {
+	type holder struct{ s *wasmtimex.Store }
+	e := newEngine(t, smallPool(), false)
+	var closeErr error
+	pre := newPre(t, e, `(module
+	  (import "host" "close" (func $close))
+	  (func (export "run") (result i32) (call $close) (i32.const 5)))`,
+		func(l *wasmtime.Linker) {
+			err := wasmtimex.DefineFuncUnchecked(l, "host", "close", nil, nil,
+				func(c *wasmtimex.Caller, _ []wasmtimex.Val) error {
+					closeErr = c.Data().(*holder).s.Close()
+					return nil
+				})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	h := &holder{}
+	h.s = newStore(t, e, h)
+	inst := instantiate(t, pre, h.s)
+	v := make([]wasmtimex.Val, 1)
+	if err := mustFunc(t, h.s, inst, "run").Call(h.s, v); err != nil || v[0].I32() != 5 {
+		t.Fatalf("run = %d, %v", v[0].I32(), err)
+	}
+	if !errors.Is(closeErr, wasmtimex.ErrStoreBusy) {
+		t.Fatalf("Close inside host function: %v, want ErrStoreBusy", closeErr)
+	}
+	if err := h.s.Close(); err != nil {
+		t.Fatalf("Close after the call: %v", err)
+	}
+}

@@ -44,6 +44,9 @@ var (
 	// ErrCallerExpired is returned by Caller methods used after the host
 	// function that received the Caller returned.
 	ErrCallerExpired = errors.New("wasmtimex: caller used after its host function returned")
+	// ErrStoreBusy is returned by Store.Close called while the store is
+	// executing guest code (from a host function or epoch callback).
+	ErrStoreBusy = errors.New("wasmtimex: store is executing guest code")
 	// ErrInvalidName is returned for module or function names that are not
 	// valid UTF-8.
 	ErrInvalidName = errors.New("wasmtimex: name is not valid UTF-8")
@@ -204,9 +207,10 @@ func EnablePooling(cfg *wasmtime.Config, p Pooling) error {
 // spx_current in shim.c). It holds no reference to the wasmtime.Store, so an
 // unclosed store can still be collected.
 type storeState struct {
-	id   uint64 // wasmtime's store id, learned from the first instance; 0 = unknown
-	data any
-	h    cgo.Handle // handle of this storeState; deleted by Close or cleanup
+	id     uint64 // wasmtime's store id, learned from the first instance; 0 = unknown
+	active int    // calls into the guest in progress (Close refuses while > 0)
+	data   any
+	h      cgo.Handle // handle of this storeState; deleted by Close or cleanup
 }
 
 // Context is where wasm objects are used: a *Store, or a *Caller inside a
@@ -252,10 +256,15 @@ func (s *Store) Data() any { return s.st.data }
 
 // Close deletes the wasmtime store and with it every instance, memory and
 // host-function state in it (returning pooled slots to the pool). It is
-// idempotent; afterwards operations on the store return ErrClosed.
+// idempotent; afterwards operations on the store return ErrClosed. Called
+// from a host function of this store (while guest code runs) it does
+// nothing and returns ErrStoreBusy.
 func (s *Store) Close() error {
 	if s.cx == nil {
 		return nil
+	}
+	if s.st.active > 0 {
+		return fmt.Errorf("wasmtimex: close store: %w", ErrStoreBusy)
 	}
 	s.ws.Close()
 	s.cx = nil
@@ -346,7 +355,9 @@ func (p *InstancePre) Instantiate(s *Store) (Instance, error) {
 		p.mu.RUnlock()
 		return Instance{}, fmt.Errorf("wasmtimex: instantiate: %w", ErrClosed)
 	}
+	st.active++
 	r := C.spx_instantiate(p.ptr, cx, C.uintptr_t(st.h))
+	st.active--
 	p.mu.RUnlock()
 	runtime.KeepAlive(s)
 	if err := resultError(r); err != nil {
@@ -393,7 +404,7 @@ func (i Instance) Func(cx Context, name string) (Func, error) {
 	if e.kind != C.WASMTIME_EXTERN_FUNC || i.pre == nil {
 		return funcFromExport(c, e, name)
 	}
-	f := *(*C.wasmtime_func_t)(unsafe.Pointer(&e.of))
+	f := exportAs[C.wasmtime_func_t](&e)
 	if v, ok := i.pre.funcTypes.Load(name); ok {
 		return v.(funcInfo).fn(f, name)
 	}
@@ -417,8 +428,17 @@ func funcFromExport(c *C.wasmtime_context_t, e C.spx_export, name string) (Func,
 	if e.kind != C.WASMTIME_EXTERN_FUNC {
 		return Func{}, fmt.Errorf("wasmtimex: export %q is not a function: %w", name, ErrNotFound)
 	}
-	f := *(*C.wasmtime_func_t)(unsafe.Pointer(&e.of))
+	f := exportAs[C.wasmtime_func_t](&e)
 	return funcInfoOf(c, f).fn(f, name)
+}
+
+// exportAs copies the start of e's union as a T. cgo gives the union as a
+// byte array (alignment 1), so it is copied bytewise, not converted.
+func exportAs[T any](e *C.spx_export) T {
+	var v T
+	n := unsafe.Sizeof(v)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&v)), n), unsafe.Slice((*byte)(unsafe.Pointer(&e.of)), n))
+	return v
 }
 
 // funcInfo is what Func needs to know about a function's type.
@@ -443,7 +463,7 @@ func memoryFromExport(e C.spx_export, name string) (Memory, error) {
 	if e.kind != C.WASMTIME_EXTERN_MEMORY {
 		return Memory{}, fmt.Errorf("wasmtimex: export %q is not a memory: %w", name, ErrNotFound)
 	}
-	return Memory{m: *(*C.wasmtime_memory_t)(unsafe.Pointer(&e.of))}, nil
+	return Memory{m: exportAs[C.wasmtime_memory_t](&e)}, nil
 }
 
 // Func is an exported function with only numeric parameters and results. It
@@ -486,7 +506,9 @@ func (f Func) Call(cx Context, vals []Val) error {
 	if n > 0 {
 		p = (*C.wasmtime_val_raw_t)(unsafe.Pointer(unsafe.SliceData(vals)))
 	}
+	st.active++
 	r := C.spx_call(c, f.f, p, C.size_t(n), C.uintptr_t(st.h))
+	st.active--
 	runtime.KeepAlive(vals)
 	runtime.KeepAlive(cx)
 	return resultError(r)
