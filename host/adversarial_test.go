@@ -16,6 +16,7 @@ const adversarialWAT = `
   (func (export "boom") unreachable)
   (func (export "spin") (loop $l (br $l)))
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+  (func $recurse (export "recurse") (call $recurse))
 `
 
 // lyingWAT is a guest whose canonical_abi_realloc returns a pointer at the
@@ -162,6 +163,14 @@ func TestAdversarialTrapInHandler(t *testing.T) {
 	i := instantiate(t, a.c)
 	_, err := i.Call("boom")
 	checkTrap(t, err, "unreachable")
+	a.healthy(t)
+}
+
+func TestAdversarialStackOverflow(t *testing.T) {
+	a := newAdv(t, nil)
+	i := instantiate(t, a.c)
+	_, err := i.Call("recurse")
+	checkTrap(t, err, "stack")
 	a.healthy(t)
 }
 
