@@ -313,3 +313,51 @@ func TestVariablesFromProvider(t *testing.T) {
 		t.Errorf("EnvVariables = %q, %v", v, ok)
 	}
 }
+
+// TestCloseHammer closes the handler while many goroutines send requests:
+// every request is either served (200) or refused (503), never broken, and
+// Close returns once the served ones are done.
+func TestCloseHammer(t *testing.T) {
+	app := writeApp(t, v1App("/", "/...", ""), map[string]string{"guest.wasm": echoWAT})
+	h := newHandler(t, app, nil, nil)
+	const workers = 32
+	var wg sync.WaitGroup
+	var served, refused sync.Map
+	start := make(chan struct{})
+	for i := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for j := 0; ; j++ {
+				w := serve(h, httptest.NewRequest("GET", "/", nil))
+				switch w.Code {
+				case 200:
+					served.Store(i, j)
+				case http.StatusServiceUnavailable:
+					refused.Store(i, j)
+					return
+				default:
+					t.Errorf("status %d", w.Code)
+					return
+				}
+			}
+		}()
+	}
+	close(start)
+	for {
+		n := 0
+		served.Range(func(any, any) bool { n++; return true })
+		if n > workers/2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := h.Close(t.Context()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	wg.Wait()
+	if w := serve(h, httptest.NewRequest("GET", "/", nil)); w.Code != http.StatusServiceUnavailable {
+		t.Errorf("after Close: status %d, want 503", w.Code)
+	}
+}
