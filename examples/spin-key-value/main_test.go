@@ -64,7 +64,7 @@ func newApp(tb testing.TB) (http.Handler, kv.Store) {
 	}
 	tb.Cleanup(func() { engine.Close() })
 	store := memory.New()
-	h, err := httptrigger.New(tb.Context(), app, engine, kv.Stores{"default": store}, nil)
+	h, err := httptrigger.New(tb.Context(), app, engine, kv.Stores{"default": store}, &httptrigger.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
 	}
