@@ -166,11 +166,7 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 	h := &Handler{opts: o, log: o.Logger}
 
 	var errs []error
-	type use struct {
-		comp *manifest.Component
-		idx  int // index into cfgs
-	}
-	used := map[string]*use{}
+	used := map[string]bool{} // component ids already configured
 	var cfgs []host.ComponentConfig
 	var patterns []route.Pattern
 	var targets []*target
@@ -206,16 +202,15 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 		patterns = append(patterns, p)
 		targets = append(targets, t)
 		h.routes = append(h.routes, Route{Pattern: p.Matched(), Raw: trig.Route, Wildcard: p.Wildcard, Component: c.ID, Executor: ex.Type})
-		if _, ok := used[c.ID]; ok {
+		if used[c.ID] {
 			continue
 		}
-		used[c.ID] = &use{comp: c, idx: -1}
+		used[c.ID] = true
 		cfg, err := h.componentConfig(ctx, app, c, stores)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		used[c.ID].idx = len(cfgs)
 		cfgs = append(cfgs, cfg)
 	}
 	router, err := route.NewRouter(patterns, targets)
