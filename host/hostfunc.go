@@ -109,12 +109,12 @@ func (hf *hostFunc) define(l *wasmtime.Linker, module, name string) error {
 		}
 		st.depth++
 		defer func() { st.depth-- }()
-		g.c = c
+		g.c, g.view = c, nil
 		for k, v := range vals {
 			args[k] = uint64(v.U32())
 		}
 		err := st.run(hf, g, args)
-		g.c = nil
+		g.c, g.view = nil, nil
 		return err
 	})
 }
@@ -126,9 +126,14 @@ type callerGuest struct {
 	// vals holds realloc's arguments and result; a separate allocation
 	// without Go pointers, as cgo requires of memory passed to C.
 	vals *[4]wasmtimex.Val
+	// view caches linear memory until the next call into the guest.
+	view []byte
 }
 
 func (g *callerGuest) memory() []byte {
+	if g.view != nil {
+		return g.view
+	}
 	m, ok := g.st.mem, g.st.hasMem
 	if !ok {
 		var err error
@@ -140,6 +145,7 @@ func (g *callerGuest) memory() []byte {
 	if err != nil {
 		return nil
 	}
+	g.view = b
 	return b
 }
 
@@ -157,6 +163,7 @@ func (g *callerGuest) realloc(align, size uint32) (uint32, error) {
 	if g.vals == nil {
 		g.vals = new([4]wasmtimex.Val)
 	}
+	g.view = nil // realloc runs guest code, which may grow memory
 	*g.vals = [4]wasmtimex.Val{{}, {}, {Lo: uint64(align)}, {Lo: uint64(size)}}
 	if err := f.Call(g.c, g.vals[:]); err != nil {
 		return 0, fmt.Errorf("%s(0, 0, %d, %d): %w", exportRealloc, align, size, err)
