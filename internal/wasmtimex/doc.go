@@ -51,9 +51,19 @@
 // values can never be misread as references. Memory.Data's slice aliases
 // guest memory and is invalidated by any call into the guest.
 //
-// Stores must be created with NewStore (the store's data slot is how a host
-// function's Caller finds its store). Host functions defined with
-// wasmtime-go's FuncNew/FuncWrap still work in such stores, but a panic in
-// one of them is not propagated by Func.Call the way wasmtime-go's own Call
-// propagates it.
+// Stores are created with NewStore. A host function finds its store's data
+// (Caller.Data) through a second per-OS-thread slot that Func.Call and
+// InstancePre.Instantiate set for the duration of the call (saved and
+// restored, so nested calls work), which costs no global lookup. So guests
+// must be entered through this package: a host function reached through
+// wasmtime-go's Func.Call or Linker.Instantiate sees no data (Caller.Data is
+// nil, Caller-based calls return ErrWrongStore), and its error comes back as
+// wasmtime-go's trap text only. Host functions defined with wasmtime-go's
+// FuncNew/FuncWrap still work in these stores (wasmtime-go's Caller.Data
+// returns the same data), but a panic in one of them is not propagated by
+// Func.Call the way wasmtime-go's own Call propagates it.
+//
+// A Store must not be closed while it runs guest code (Close returns
+// ErrStoreBusy then), and an InstancePre must not be closed from inside a
+// host function running in one of its instantiations.
 package wasmtimex

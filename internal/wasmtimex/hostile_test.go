@@ -2,9 +2,11 @@ package wasmtimex_test
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spindlekv/spindle/internal/testwasm"
 	"github.com/spindlekv/spindle/internal/wasmtimex"
 )
 
@@ -129,5 +131,56 @@ func TestCloseStoreFromHostFunction(t *testing.T) {
 	}
 	if err := h.s.Close(); err != nil {
 		t.Fatalf("Close after the call: %v", err)
+	}
+}
+
+// A host function reached through wasmtime-go's own Func.Call (not through
+// this package) sees no store data, and the error it leaves behind on the
+// thread is not attributed to a later, unrelated trap.
+func TestHostFunctionEnteredThroughWasmtimeGo(t *testing.T) {
+	runtime.LockOSThread() // keep every call on one thread, where the slot lives
+	defer runtime.UnlockOSThread()
+	e := newEngine(t, nil, false)
+	m, err := wasmtime.NewModule(e, testwasm.Wat(t, `(module
+	  (import "host" "f" (func $f))
+	  (func (export "run") (call $f))
+	  (func (export "boom") unreachable))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := wasmtime.NewLinker(e)
+	var sawData any = "unset"
+	err = wasmtimex.DefineFuncUnchecked(l, "host", "f", nil, nil, func(c *wasmtimex.Caller, _ []wasmtimex.Val) error {
+		sawData = c.Data()
+		return errHost
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t, e, "data")
+	goInst, err := l.Instantiate(s.Wasmtime(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := goInst.GetFunc(s.Wasmtime(), "run").Call(s.Wasmtime()); err == nil {
+		t.Fatal("wasmtime-go call of a failing host function succeeded")
+	}
+	if sawData != nil {
+		t.Errorf("Caller.Data outside wasmtimex = %v, want nil", sawData)
+	}
+	pre, err := wasmtimex.NewInstancePre(l, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pre.Close()
+	inst := instantiate(t, pre, s)
+	err = mustFunc(t, s, inst, "boom").Call(s, nil)
+	var te *wasmtimex.TrapError
+	if errors.Is(err, errHost) || !errors.As(err, &te) || te.Code != wasmtimex.TrapUnreachableCodeReached {
+		t.Fatalf("err = %v, want the unreachable trap, not the stale host error", err)
+	}
+	// Entered through wasmtimex, the same host function sees the data.
+	if err := mustFunc(t, s, inst, "run").Call(s, nil); !errors.Is(err, errHost) || sawData != "data" {
+		t.Fatalf("err = %v, data %v", err, sawData)
 	}
 }
