@@ -11,14 +11,18 @@ import (
 var (
 	// ErrTrap reports that a guest failed: a wasm trap, an out-of-bounds
 	// pointer or length, a lying canonical_abi_realloc, invalid UTF-8 in a
-	// string the host reads, the memory limit, or an expired deadline (which
-	// also matches context.DeadlineExceeded or context.Canceled). The
-	// engine and other instances are unaffected.
+	// string the host reads, the memory limit, a call to an import Spindle
+	// does not implement, a non-zero proc_exit (*ExitError), or an expired
+	// deadline or cancelled context (the error then also matches
+	// context.DeadlineExceeded or context.Canceled). Instantiate also
+	// reports a full instance pool with it. The engine and other instances
+	// are unaffected.
 	ErrTrap = errors.New("host: trap")
 	// ErrMissingExport reports that a module does not export a function the
 	// caller asked for.
 	ErrMissingExport = errors.New("host: missing export")
-	// ErrClosed is returned by methods of a closed Engine or Instance.
+	// ErrClosed is returned by methods of a closed Engine, Component or
+	// Instance.
 	ErrClosed = errors.New("host: closed")
 )
 
