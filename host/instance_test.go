@@ -611,3 +611,34 @@ func TestCompileValidatesConfig(t *testing.T) {
 		t.Errorf("error names a valid variable: %v", err)
 	}
 }
+
+// TestStdioHandleReleased checks that the cgo handle behind an instance's
+// stdout/stderr is released when the instance is closed: the writer then
+// becomes garbage.
+func TestStdioHandleReleased(t *testing.T) {
+	e := testEngine(t, nil)
+	c := compile(t, e, guestWAT(""), ComponentConfig{})
+	var mu sync.Mutex
+	released := 0
+	const n = 20
+	for range n {
+		w := new(bytes.Buffer)
+		runtime.AddCleanup(w, func(struct{}) { mu.Lock(); released++; mu.Unlock() }, struct{}{})
+		i, err := c.Instantiate(t.Context(), &InstanceOptions{Stdout: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		i.Close()
+	}
+	for range 100 {
+		runtime.GC()
+		mu.Lock()
+		done := released == n
+		mu.Unlock()
+		if done {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Errorf("%d of %d stdout writers released after Close", released, n)
+}

@@ -14,17 +14,20 @@ extern void wasm_byte_vec_new(spindle_byte_vec *, size_t, const char *);
 extern void wasi_config_set_stdin_bytes(wasi_config_t *, spindle_byte_vec *);
 
 // Go callbacks (stdio_export.go).
-extern ptrdiff_t spindleStdioWrite(void *, unsigned char *, size_t);
+extern ptrdiff_t spindleStdioWrite(void *, int, unsigned char *, size_t);
 extern void spindleStdioRelease(void *);
 
-static ptrdiff_t spindle_stdio_write(void *d, const unsigned char *b, size_t n) {
-	return spindleStdioWrite(d, (unsigned char *)b, n);
+static ptrdiff_t spindle_stdout_write(void *d, const unsigned char *b, size_t n) {
+	return spindleStdioWrite(d, 1, (unsigned char *)b, n);
 }
-static void spindle_set_stdout(wasi_config_t *c, uintptr_t h) {
-	wasi_config_set_stdout_custom(c, spindle_stdio_write, (void *)h, spindleStdioRelease);
+static ptrdiff_t spindle_stderr_write(void *d, const unsigned char *b, size_t n) {
+	return spindleStdioWrite(d, 2, (unsigned char *)b, n);
 }
-static void spindle_set_stderr(wasi_config_t *c, uintptr_t h) {
-	wasi_config_set_stderr_custom(c, spindle_stdio_write, (void *)h, spindleStdioRelease);
+// One handle serves both streams; only stdout's finalizer releases it.
+// Both streams are dropped together with the store, after the last write.
+static void spindle_set_stdio(wasi_config_t *c, uintptr_t h) {
+	wasi_config_set_stdout_custom(c, spindle_stdout_write, (void *)h, spindleStdioRelease);
+	wasi_config_set_stderr_custom(c, spindle_stderr_write, (void *)h, NULL);
 }
 static void spindle_set_stdin(wasi_config_t *c, const char *p, size_t n) {
 	spindle_byte_vec v;
@@ -59,8 +62,7 @@ func wasiConfigPtr(wc *wasmtime.WasiConfig) *C.wasi_config_t {
 // gives it stdin (nil: empty).
 func setStdio(wc *wasmtime.WasiConfig, stdout, stderr io.Writer, stdin []byte) {
 	p := wasiConfigPtr(wc)
-	C.spindle_set_stdout(p, C.uintptr_t(cgo.NewHandle(&stdioSink{w: stdout})))
-	C.spindle_set_stderr(p, C.uintptr_t(cgo.NewHandle(&stdioSink{w: stderr})))
+	C.spindle_set_stdio(p, C.uintptr_t(cgo.NewHandle(&stdioSink{out: stdout, err: stderr})))
 	if len(stdin) > 0 {
 		C.spindle_set_stdin(p, (*C.char)(unsafe.Pointer(&stdin[0])), C.size_t(len(stdin)))
 	}

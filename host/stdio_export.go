@@ -11,10 +11,11 @@ import (
 	"unsafe"
 )
 
-// stdioSink receives one WASI output stream of one instance. The C side
-// holds a cgo.Handle to it, released by wasmtime when the store is dropped.
+// stdioSink receives the WASI stdout and stderr of one instance. The C
+// side holds one cgo.Handle to it for both streams; the stdout stream's
+// finalizer releases it when wasmtime drops the store.
 type stdioSink struct {
-	w io.Writer
+	out, err io.Writer
 }
 
 // eio is returned to wasmtime (as a negated OS error code) when the
@@ -22,7 +23,7 @@ type stdioSink struct {
 const eio = 5
 
 //export spindleStdioWrite
-func spindleStdioWrite(data unsafe.Pointer, buf *C.uchar, n C.size_t) (ret C.ptrdiff_t) {
+func spindleStdioWrite(data unsafe.Pointer, stream C.int, buf *C.uchar, n C.size_t) (ret C.ptrdiff_t) {
 	defer func() {
 		if recover() != nil {
 			ret = -eio
@@ -35,8 +36,12 @@ func spindleStdioWrite(data unsafe.Pointer, buf *C.uchar, n C.size_t) (ret C.ptr
 	if n == 0 {
 		return 0
 	}
+	w := s.out
+	if stream != 1 {
+		w = s.err
+	}
 	b := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n))
-	written, err := s.w.Write(b)
+	written, err := w.Write(b)
 	if err != nil && written == 0 {
 		return -eio
 	}
