@@ -184,9 +184,9 @@ func (e *Engine) tick() {
 // Close stops the epoch ticker, closes every Component compiled by e and
 // marks the engine closed: later Compile and Instantiate calls return an
 // error matching ErrClosed. Instances that are still open keep working but
-// are no longer interrupted by their deadline, so close them first; the
-// engine's memory pool is released when the last of them is closed. Close
-// is idempotent and returns nil.
+// are no longer interrupted by their deadline, so close them first. The
+// wasmtime engine and its memory pool are released once the Engine and its
+// last instance are garbage. Close is idempotent and returns nil.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		e.mu.Lock()
@@ -199,9 +199,9 @@ func (e *Engine) Close() error {
 		}
 		close(e.stop)
 		<-e.done
-		// Stores, modules and linkers keep wasmtime's engine alive as
-		// long as they need it; this drops the Engine's own reference.
-		e.wt.Close()
+		// e.wt is not closed here: a Compile or Instantiate racing with
+		// Close may still be using it (and then fails with ErrClosed).
+		// wasmtime-go releases it when it is garbage collected.
 	})
 	return nil
 }
@@ -213,8 +213,8 @@ func (e *Engine) isClosed() bool {
 }
 
 // Wasmtime returns the underlying wasmtime engine, for embedders that
-// compile or link their own modules. It stays owned by the Engine and is
-// invalid after Close.
+// compile or link their own modules. It stays owned by the Engine; do not
+// close it.
 func (e *Engine) Wasmtime() *wasmtime.Engine { return e.wt }
 
 // CompileAll compiles cfgs in parallel (up to GOMAXPROCS at a time) and

@@ -642,3 +642,30 @@ func TestStdioHandleReleased(t *testing.T) {
 	}
 	t.Errorf("%d of %d stdout writers released after Close", released, n)
 }
+
+// TestCloseRacesWithUse closes an engine while other goroutines compile and
+// instantiate: each call either works or fails with ErrClosed, never panics.
+func TestCloseRacesWithUse(t *testing.T) {
+	e := testEngine(t, &Options{MaxInstances: 8})
+	wasm := testwasm.Wat(t, guestWAT(""))
+	c := compile(t, e, guestWAT(""), ComponentConfig{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 20 {
+				if i, err := c.Instantiate(context.Background(), nil); err == nil {
+					i.Close()
+				} else if !errors.Is(err, ErrClosed) {
+					t.Errorf("Instantiate: %v", err)
+				}
+				if _, err := e.Compile(context.Background(), ComponentConfig{Wasm: wasm}); err != nil && !errors.Is(err, ErrClosed) {
+					t.Errorf("Compile: %v", err)
+				}
+			}
+		}()
+	}
+	e.Close()
+	wg.Wait()
+}
