@@ -391,29 +391,42 @@ func BenchmarkKeepResident(b *testing.B) {
 	    (i32.store (i32.const 100) (i32.const 1))
 	    (i32.store (i32.const 700000) (i32.const 1))))`
 	for _, keep := range []uint64{0, 64 << 10, 1 << 20} {
-		b.Run(fmt.Sprintf("keep=%dKiB", keep>>10), func(b *testing.B) {
-			p := benchPool()
-			p.LinearMemoryKeepResident = keep
-			e := newEngine(b, p, false)
-			pre := newPre(b, e, wat, nil)
-			for b.Loop() {
-				s, err := wasmtimex.NewStore(e, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				inst, err := pre.Instantiate(s)
-				if err != nil {
-					b.Fatal(err)
-				}
-				f, err := inst.Func(s, "touch")
-				if err != nil {
-					b.Fatal(err)
-				}
-				if err := f.Call(s, nil); err != nil {
-					b.Fatal(err)
-				}
-				s.Close()
+		p := benchPool()
+		p.LinearMemoryKeepResident = keep
+		e := newEngine(b, p, false)
+		pre := newPre(b, e, wat, nil)
+		once := func() error {
+			s, err := wasmtimex.NewStore(e, nil)
+			if err != nil {
+				return err
 			}
+			defer s.Close()
+			inst, err := pre.Instantiate(s)
+			if err != nil {
+				return err
+			}
+			f, err := inst.Func(s, "touch")
+			if err != nil {
+				return err
+			}
+			return f.Call(s, nil)
+		}
+		b.Run(fmt.Sprintf("keep=%dKiB", keep>>10), func(b *testing.B) {
+			for b.Loop() {
+				if err := once(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("keep=%dKiB/parallel", keep>>10), func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := once(); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
 		})
 	}
 }

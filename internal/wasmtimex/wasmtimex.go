@@ -164,9 +164,11 @@ type Pooling struct {
 	// reservation per linear memory (Config.memory_reservation); each
 	// pool slot reserves this much address space [4 GiB on 64-bit hosts].
 	MemoryReservation uint64
-	// MemoryGuardSize sets the guard region after each linear memory when
-	// SetMemoryGuardSize is true [32 MiB on 64-bit hosts].
-	MemoryGuardSize    uint64
+	// MemoryGuardSize is the size in bytes of the guard region after each
+	// linear memory, used only when SetMemoryGuardSize is true (so that 0
+	// can be chosen) [32 MiB on 64-bit hosts].
+	MemoryGuardSize uint64
+	// SetMemoryGuardSize makes MemoryGuardSize take effect.
 	SetMemoryGuardSize bool
 }
 
