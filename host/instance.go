@@ -243,13 +243,17 @@ func (i *Instance) Component() *Component { return i.st.comp }
 // Close releases the instance: its store, its memory (back to the engine's
 // pool) and its key-value handles (the stores themselves stay open; they
 // belong to the Resolver). A trailing partial line of logged output is
-// flushed. Close is idempotent and returns nil.
+// flushed. Close is idempotent and returns nil, except when called while
+// the instance's guest code is running (from one of its output writers),
+// which fails and leaves the instance open.
 func (i *Instance) Close() error {
 	if i.closed {
 		return nil
 	}
+	if err := i.store.Close(); err != nil {
+		return fmt.Errorf("host: component %q: close: %w", i.st.comp.id, err)
+	}
 	i.closed = true
-	i.store.Close()
 	if i.st.kvCancel != nil {
 		i.st.kvCancel()
 	}
