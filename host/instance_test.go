@@ -669,3 +669,35 @@ func TestCloseRacesWithUse(t *testing.T) {
 	e.Close()
 	wg.Wait()
 }
+
+// closingWriter closes its instance from inside a guest write.
+type closingWriter struct {
+	i   *Instance
+	err error
+}
+
+func (w *closingWriter) Write(p []byte) (int, error) {
+	w.err = w.i.Close()
+	return len(p), nil
+}
+
+func TestCloseFromGuestOutput(t *testing.T) {
+	e := testEngine(t, nil)
+	c := compile(t, e, guestWAT(""), ComponentConfig{})
+	w := &closingWriter{}
+	i, err := c.Instantiate(t.Context(), &InstanceOptions{Stdout: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.i = i
+	p, n := put(t, i, 1, []byte("x"))
+	iov, _ := put(t, i, 4, binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, uint32(p)), uint32(n)))
+	nw, _ := put(t, i, 4, make([]byte, 4))
+	call(t, i, "fd-write", 1, iov, 1, nw)
+	if w.err == nil {
+		t.Error("Close from inside a guest call succeeded")
+	}
+	if err := i.Close(); err != nil {
+		t.Fatalf("Close after the call: %v", err)
+	}
+}
