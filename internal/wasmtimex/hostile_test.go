@@ -184,3 +184,44 @@ func TestHostFunctionEnteredThroughWasmtimeGo(t *testing.T) {
 		t.Fatalf("err = %v, data %v", err, sawData)
 	}
 }
+
+// A host function error swallowed by something in between (here a
+// wasmtime-go FuncNew host function that calls back into the guest and
+// ignores the failure) does not make the outer call fail.
+func TestSwallowedHostErrorIsNotReported(t *testing.T) {
+	e := newEngine(t, smallPool(), false)
+	var innerErr error
+	pre := newPre(t, e, `(module
+	  (import "go" "swallow" (func $swallow))
+	  (import "host" "f" (func $f))
+	  (func (export "run") (call $f))
+	  (func (export "outer") (result i32) (call $swallow) (i32.const 9)))`,
+		func(l *wasmtime.Linker) {
+			err := wasmtimex.DefineFuncUnchecked(l, "host", "f", nil, nil,
+				func(*wasmtimex.Caller, []wasmtimex.Val) error { return errHost })
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = l.FuncNew("go", "swallow", wasmtime.NewFuncType(nil, nil),
+				func(c *wasmtime.Caller, _ []wasmtime.Val) ([]wasmtime.Val, *wasmtime.Trap) {
+					_, innerErr = c.GetExport("run").Func().Call(c)
+					return nil, nil
+				})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+	s := newStore(t, e, nil)
+	inst := instantiate(t, pre, s)
+	v := make([]wasmtimex.Val, 1)
+	if err := mustFunc(t, s, inst, "outer").Call(s, v); err != nil || v[0].I32() != 9 {
+		t.Fatalf("outer = %d, %v; want 9, nil", v[0].I32(), err)
+	}
+	if innerErr == nil {
+		t.Fatal("inner call did not fail")
+	}
+	// And a later real failure is reported as itself.
+	if err := mustFunc(t, s, inst, "run").Call(s, nil); !errors.Is(err, errHost) {
+		t.Fatalf("run: %v, want errHost", err)
+	}
+}

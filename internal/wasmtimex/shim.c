@@ -49,15 +49,19 @@ static spx_result spx_finish(wasmtime_error_t *err, wasm_trap_t *trap, uintptr_t
   r.err = err;
   r.trap = trap;
   r.stale = stale;
-  r.host_err = 0;
+  uintptr_t pending = spx_pending;
+  spx_pending = 0;
   if (err != NULL || trap != NULL) {
-    r.host_err = spx_pending;
-    spx_pending = 0;
-  } else if (spx_pending != 0) {
-    // A host function failed but the guest still returned normally; this
-    // cannot happen (traps are not catchable), but never leak the handle.
-    r.host_err = spx_pending;
-    spx_pending = 0;
+    r.host_err = pending;
+  } else if (pending != 0) {
+    // The guest returned normally although a host function failed below
+    // it: something in between (a host function entered without wasmtimex)
+    // swallowed that failure. It is not this call's error; drop it.
+    if (r.stale == 0) {
+      r.stale = pending;
+    } else {
+      spxDeleteHandle(pending);
+    }
   }
   return r;
 }
