@@ -19,7 +19,8 @@ import (
 // sweep runs on a write once the interval has passed and some key has a TTL.
 const SweepInterval = time.Second
 
-// entry is one stored value.
+// entry is one stored value. The value slice is never modified once
+// stored: every write stores a new copy.
 type entry struct {
 	value   []byte
 	expires int64 // Unix nanoseconds; 0 = never
@@ -31,7 +32,12 @@ func (e entry) live(now int64) bool { return e.expires == 0 || now < e.expires }
 type data struct {
 	closed atomic.Bool // set by Resolver.Close
 
-	mu        sync.RWMutex
+	// mu sits on a cache line of its own, so that the writes every RLock
+	// makes to it do not invalidate the line of the fields read under it.
+	_  [64]byte
+	mu sync.RWMutex
+	_  [64]byte
+
 	m         map[string]entry
 	withTTL   int   // entries in m with an expiry
 	nextSweep int64 // Unix nanoseconds
@@ -96,8 +102,10 @@ func (s *Store) checkKeyValue(ctx context.Context, op, key string, value []byte)
 	return nil
 }
 
-// clone copies b, returning a non-nil slice even for an empty b.
-func clone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
+// clone copies b, returning a non-nil slice even for an empty b. Appending
+// to an empty slice allocates without zeroing the memory first, unlike
+// make followed by copy.
+func clone(b []byte) []byte { return append([]byte{}, b...) }
 
 // Get returns a copy of the value under key, or an error matching
 // kv.ErrNotFound.
@@ -108,15 +116,13 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	now := time.Now().UnixNano()
 	s.d.mu.RLock()
 	e, ok := s.d.m[key]
-	var v []byte
-	if ok && e.live(now) {
-		v = clone(e.value)
-	}
 	s.d.mu.RUnlock()
-	if v == nil {
+	if !ok || !e.live(now) {
 		return nil, fmt.Errorf("memory: get %q: %w", key, kv.ErrNotFound)
 	}
-	return v, nil
+	// Stored slices are never modified (writes store new copies), so the
+	// copy can be made outside the lock.
+	return clone(e.value), nil
 }
 
 // Exists reports whether key is present.
@@ -280,11 +286,14 @@ func (s *Store) GetMany(ctx context.Context, keys []string) (map[string][]byte, 
 	now := time.Now().UnixNano()
 	out := make(map[string][]byte, len(keys))
 	s.d.mu.RLock()
-	defer s.d.mu.RUnlock()
 	for _, k := range keys {
 		if e, ok := s.d.lookup(k, now); ok {
-			out[k] = clone(e.value)
+			out[k] = e.value
 		}
+	}
+	s.d.mu.RUnlock()
+	for k, v := range out { // outside the lock: stored slices never change
+		out[k] = clone(v)
 	}
 	return out, nil
 }
