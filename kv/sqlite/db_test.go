@@ -254,3 +254,37 @@ func FuzzListPrefix(f *testing.F) {
 		}
 	})
 }
+
+// TestResolveConcurrent checks that concurrent Resolves of a label agree on
+// one store while other goroutines use it.
+func TestResolveConcurrent(t *testing.T) {
+	db := openDB(t, filepath.Join(t.TempDir(), "kv.db"), nil)
+	const n = 8
+	got := make([]kv.Store, n)
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := range n {
+		go func() {
+			defer wg.Done()
+			s, err := db.Resolve(t.Context(), fmt.Sprint("label", i%2))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[i] = s
+			if err := s.Set(t.Context(), fmt.Sprint("k", i), nil); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := 2; i < n; i++ {
+		if got[i] != got[i%2] {
+			t.Fatalf("Resolve %d gave a different store than Resolve %d", i, i%2)
+		}
+	}
+	keys, err := kv.AllKeys(t.Context(), got[0], "")
+	if err != nil || !slices.Equal(keys, []string{"k0", "k2", "k4", "k6"}) {
+		t.Fatalf("label0 keys = %q, %v", keys, err)
+	}
+}
