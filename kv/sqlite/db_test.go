@@ -205,7 +205,7 @@ func FuzzListPrefix(f *testing.F) {
 		"", "a", "a%", "a%b", "a_", "a_b", "ab", "a\\", "a\\b", "a*", "a[b]", "a'b",
 		"é", "éa", "\U0010FFFF", "\U0010FFFFa", "z", "a\x00", "a\x00b", "b",
 	}
-	for _, p := range []string{"", "a", "a%", "a_", "a\\", "é", "\xc3", "\xf4\x8f\xbf\xbf", "a\x00", "zz", "\xff"} {
+	for _, p := range []string{"", "a", "a%", "a_", "a\\", "é", "\xc3", "\xf4\x8f\xbf\xbf", "a\x00", "zz", "\xff", "a\xff", "a\xff\xff"} {
 		f.Add(p, 2)
 	}
 	db, err := sqlite.Open(sqlite.Memory, nil)
