@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -393,6 +394,11 @@ func testPaging(t *testing.T, e *env) {
 			}
 		})
 	}
+	// A huge limit is a limit like any other.
+	page, err := s.List(t.Context(), kv.ListOptions{Prefix: "p/", Limit: math.MaxInt})
+	if err != nil || !equalStrings(page.Keys, want) || page.Cursor != "" {
+		t.Fatalf("List with Limit math.MaxInt = %q, cursor %q, %v; want every key and no cursor", abbrev(page.Keys), page.Cursor, err)
+	}
 	// Paging where the empty key is the first key of all.
 	var got []string
 	opts := kv.ListOptions{Limit: 1}
@@ -414,7 +420,7 @@ func testPaging(t *testing.T, e *env) {
 	}
 	// Keys written between pages: a key after the cursor shows up, a key
 	// deleted before it is reached does not.
-	page, err := s.List(t.Context(), kv.ListOptions{Prefix: "p/", Limit: 10})
+	page, err = s.List(t.Context(), kv.ListOptions{Prefix: "p/", Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -166,6 +167,7 @@ func (s *Store) List(ctx context.Context, opts kv.ListOptions) (kv.ListPage, err
 	if limit <= 0 {
 		limit = kv.DefaultListLimit
 	}
+	limit = min(limit, math.MaxInt32) // limit+1 must not overflow
 	lo, exclusive := opts.Prefix, false
 	if opts.Cursor != "" {
 		after, ok := strings.CutPrefix(opts.Cursor, cursorPrefix)
