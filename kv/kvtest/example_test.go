@@ -1,0 +1,46 @@
+package kvtest_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/spindlekv/spindle/kv"
+	"github.com/spindlekv/spindle/kv/kvtest"
+	"github.com/spindlekv/spindle/kv/memory"
+)
+
+// The harness for an in-memory store: every case gets a fresh Resolver,
+// whose labels are the "backend". There is no Reopen, so the persistence
+// case is skipped. A store's own test file calls kvtest.Run like this from
+// a Test function.
+func Example() {
+	harness := kvtest.Harness{
+		NewBackend: func(t *testing.T) kvtest.Backend {
+			r := memory.NewResolver()
+			t.Cleanup(func() { r.Close() })
+			return kvtest.Backend{
+				Open: func(_ context.Context, label string) (kv.Store, error) {
+					return r.Store(label)
+				},
+			}
+		},
+	}
+	_ = harness // in a test: kvtest.Run(t, harness)
+}
+
+// TestRun runs the suite against the in-memory store, the reference
+// implementation, so that a change to the suite is checked where it is
+// made.
+func TestRun(t *testing.T) {
+	kvtest.Run(t, kvtest.Harness{
+		NewBackend: func(t *testing.T) kvtest.Backend {
+			r := memory.NewResolver()
+			t.Cleanup(func() { r.Close() })
+			return kvtest.Backend{
+				Open: func(_ context.Context, label string) (kv.Store, error) {
+					return r.Store(label)
+				},
+			}
+		},
+	})
+}
