@@ -324,6 +324,9 @@ func (db *DB) Store(label string) (*Store, error) {
 // see Store for which labels are valid. The DB keeps ownership: callers must
 // not close it. It is closed by DB.Close.
 func (db *DB) Resolve(_ context.Context, label string) (kv.Store, error) {
+	if db.closed.Load() {
+		return nil, fmt.Errorf("sqlite: resolve %q: %w", label, kv.ErrClosed)
+	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	if s := db.resolved[label]; s != nil {

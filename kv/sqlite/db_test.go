@@ -105,6 +105,9 @@ func TestLabels(t *testing.T) {
 	if _, err := db.Store("x"); !errors.Is(err, kv.ErrClosed) {
 		t.Errorf("Store after Close: %v", err)
 	}
+	if _, err := db.Resolve(ctx, "any-label at all"); !errors.Is(err, kv.ErrClosed) {
+		t.Errorf("Resolve after Close: %v", err)
+	}
 }
 
 // TestTwoHandlesOneFile writes one file through two DBs at once, as two

@@ -14,7 +14,7 @@
 // # Connections, locking and durability
 //
 // The file is switched to write-ahead-log mode. A DB keeps one writer
-// connection, which serialises the writes of the process and takes the
+// connection, which serialises the writes made through the DB and takes the
 // write lock at the start of each transaction (BEGIN IMMEDIATE), and a pool
 // of read-only connections ([Options].MaxReaders) that read concurrently
 // with it. So goroutines sharing a DB never see "database is locked": their
