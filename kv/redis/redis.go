@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -229,6 +230,8 @@ func (s *Store) List(ctx context.Context, opts kv.ListOptions) (kv.ListPage, err
 	if limit <= 0 {
 		limit = kv.DefaultListLimit
 	}
+	// limit+1 below must not overflow; no page can hold more keys anyway.
+	limit = min(limit, math.MaxInt32)
 	after, hasAfter, err := decodeCursor(opts.Cursor)
 	if err != nil {
 		return kv.ListPage{}, err
