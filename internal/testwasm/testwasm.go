@@ -1,4 +1,3 @@
-// Package testwasm compiles WebAssembly text for tests.
 package testwasm
 
 import (

@@ -1,5 +1,3 @@
-// Package guestbuild builds standard-Go Spin guests for the examples'
-// tests.
 package guestbuild
 
 import (

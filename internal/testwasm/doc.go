@@ -1,0 +1,2 @@
+// Package testwasm compiles WebAssembly text for tests.
+package testwasm
