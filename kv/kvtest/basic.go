@@ -589,6 +589,17 @@ func testCancelledContext(t *testing.T, e *env) {
 			t.Errorf("%s with a cancelled context: error %v, want one matching context.Canceled", op, err)
 		}
 	}
+	callEveryMethod(ctx, s, check)
+	// Nothing was changed, and the store still works.
+	wantValue(t, s, "k", []byte("v"))
+	wantMissing(t, s, "k2")
+	wantMissing(t, s, "n")
+}
+
+// callEveryMethod calls every method of s, the optional ones it implements
+// included, passing each error to check. Reads name "k"; writes name "k2"
+// and "n", so a call that wrongly succeeds shows up as a stored key.
+func callEveryMethod(ctx context.Context, s kv.Store, check func(op string, err error)) {
 	_, err := s.Get(ctx, "k")
 	check("Get", err)
 	check("Set", s.Set(ctx, "k2", []byte("v")))
@@ -614,10 +625,6 @@ func testCancelledContext(t *testing.T, e *env) {
 	if x, ok := s.(kv.Expirer); ok {
 		check("SetWithTTL", x.SetWithTTL(ctx, "k2", []byte("v"), 1<<40))
 	}
-	// Nothing was changed, and the store still works.
-	wantValue(t, s, "k", []byte("v"))
-	wantMissing(t, s, "k2")
-	wantMissing(t, s, "n")
 }
 
 func testClosed(t *testing.T, e *env) {
@@ -638,37 +645,14 @@ func testClosed(t *testing.T, e *env) {
 			t.Errorf("%s after Close: error %v, want one matching kv.ErrClosed", op, err)
 		}
 	}
-	_, err := s.Get(ctx, "k")
-	check("Get", err)
-	check("Set", s.Set(ctx, "k", []byte("v")))
-	check("Delete", s.Delete(ctx, "k"))
-	_, err = s.Exists(ctx, "k")
-	check("Exists", err)
-	_, err = s.List(ctx, kv.ListOptions{})
-	check("List", err)
-	if b, ok := s.(kv.Batcher); ok {
-		_, err = b.GetMany(ctx, []string{"k"})
-		check("GetMany", err)
-		check("SetMany", b.SetMany(ctx, map[string][]byte{"k": nil}))
-		check("DeleteMany", b.DeleteMany(ctx, []string{"k"}))
-	}
-	if i, ok := s.(kv.Incrementer); ok {
-		_, err = i.Increment(ctx, "n", 1)
-		check("Increment", err)
-	}
-	if c, ok := s.(kv.CompareAndSwapper); ok {
-		_, err = c.CompareAndSwap(ctx, "k", []byte("v"), []byte("w"))
-		check("CompareAndSwap", err)
-	}
-	if x, ok := s.(kv.Expirer); ok {
-		check("SetWithTTL", x.SetWithTTL(ctx, "k", []byte("v"), 1<<40))
-	}
+	callEveryMethod(ctx, s, check)
 	// Closing one store leaves other stores of the backend working.
 	wantValue(t, other, "k", []byte("v"))
 	mustSet(t, other, "k2", []byte("v2"))
 	// A store opened again for the closed label works and sees the data.
 	again := e.open("default")
 	wantValue(t, again, "k", []byte("v"))
+	wantMissing(t, again, "n")
 }
 
 func testDeleteAll(t *testing.T, s kv.Store) {
