@@ -3,12 +3,10 @@ package httptrigger
 import (
 	"bytes"
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/internal/wagi"
-	"github.com/spindlekv/spindle/internal/wasmtimex"
 )
 
 // serveWagi runs t's component with the WAGI executor (spec §4): argv and
@@ -64,11 +62,9 @@ func (h *Handler) runWagi(ctx context.Context, t *target, opts *host.InstanceOpt
 	}
 	defer inst.Close()
 	if _, err := inst.Call(t.executor.Entrypoint); err != nil {
-		// proc_exit(0) is a normal end (spec §4.4); any other status fails.
-		var exit *wasmtimex.ExitError
-		if !errors.As(err, &exit) || exit.Status != 0 {
-			return nil, err
-		}
+		// host.Instance.Call already treats proc_exit(0) as a normal end
+		// (spec §4.4); any other status is a *host.ExitError.
+		return nil, err
 	}
 	return wagi.ParseOutput(stdout.Bytes())
 }
