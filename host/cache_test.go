@@ -130,6 +130,12 @@ func TestCompileAll(t *testing.T) {
 		if strings.Contains(err.Error(), `"one"`) || strings.Contains(err.Error(), `"two"`) {
 			t.Errorf("error %q names a good component", err)
 		}
+		e.mu.RLock()
+		open := len(e.comps)
+		e.mu.RUnlock()
+		if open != 0 {
+			t.Errorf("after a failed CompileAll %d components are still open", open)
+		}
 	}
 	comps, err := e.CompileAll(t.Context(), []ComponentConfig{cfgs[0], cfgs[2]})
 	if err != nil {

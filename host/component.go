@@ -59,7 +59,9 @@ type Component struct {
 	module  *wasmtime.Module
 	pre     *wasmtimex.InstancePre
 	exports map[string]*funcSig
-	allowed map[string]bool
+	// hasMemory reports a memory export called "memory".
+	hasMemory bool
+	allowed   map[string]bool
 	// stubs names the imports that are linked as trapping stubs.
 	stubs []string
 	// envKeys and envVals are cfg.Environment, sorted by key.
@@ -107,6 +109,9 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 	c.module = m
 	c.exports = make(map[string]*funcSig)
 	for _, ex := range m.Exports() {
+		if ex.Name() == exportMemory && ex.Type().MemoryType() != nil {
+			c.hasMemory = true
+		}
 		ft := ex.Type().FuncType()
 		if ft == nil {
 			continue
@@ -283,6 +288,10 @@ func (c *Component) HasExport(name string) bool {
 	_, ok := c.exports[name]
 	return ok
 }
+
+// HasMemory reports whether the module exports a linear memory called
+// "memory", which the Spin ABI and Instance.Alloc, Read and Write need.
+func (c *Component) HasMemory() bool { return c.hasMemory }
 
 // Stubs returns the imports of the module that Spindle does not implement
 // and that were linked as stubs which trap when called.

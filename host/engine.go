@@ -22,11 +22,17 @@ const (
 	// from Instantiate.
 	DefaultTimeout = 30 * time.Second
 	// DefaultMaxInstances is the number of instances that may exist at
-	// once in one Engine (the size of its pooling allocator). Each slot
-	// reserves about 4 GiB of virtual address space (not memory), so that
-	// compiled code needs no explicit bounds checks: 256 slots reserve
-	// about 1 TiB of the 128 TiB a 64-bit Linux process has.
+	// once in one Engine (the size of its pooling allocator). See
+	// Options.MaxInstances for the address space each slot reserves.
 	DefaultMaxInstances = 256
+	// GuardSize is the inaccessible guard region wasmtime places before
+	// and after each linear memory slot of the pool.
+	GuardSize = 32 << 20
+	// MaxReservation is the largest total virtual address space one Engine
+	// may reserve for its pool: MaxInstances × (MaxMemory rounded up to
+	// 64 KiB + 2×GuardSize). NewEngine rejects larger configurations with
+	// an error (the defaults reserve 256 × 192 MiB = 48 GiB).
+	MaxReservation = 8 << 40
 	// EpochInterval is how often the engine's ticker advances wasmtime's
 	// epoch. Deadlines and context cancellation are noticed by running
 	// guest code within about one interval.
@@ -45,7 +51,11 @@ const wasmtimeModule = "github.com/bytecodealliance/wasmtime-go/v39"
 // the default. NewEngine copies the struct.
 type Options struct {
 	// MaxMemory is the linear-memory limit of one instance in bytes; a
-	// guest's memory.grow past it fails (most guests then trap). Zero means
+	// guest's memory.grow past it fails (most guests then trap). It must
+	// not exceed 4 GiB (32-bit wasm). Each pool slot reserves this much
+	// virtual address space (rounded up to 64 KiB) plus two guard regions
+	// of GuardSize; compiled code then checks bounds explicitly for
+	// accesses that the reservation and guard do not cover. Zero means
 	// DefaultMaxMemory.
 	MaxMemory int64
 	// Timeout is the execution deadline of one instance, counted from
@@ -61,9 +71,10 @@ type Options struct {
 	CacheDir string
 	// MaxInstances is how many instances may exist at once in the
 	// engine: the pooling allocator reserves this many slots (each one
-	// reserves address space, not memory). Instantiate fails with an error
-	// when all are in use, so embedders that serve more concurrent calls
-	// should queue them. Zero means DefaultMaxInstances.
+	// reserves address space, not memory; see MaxMemory and
+	// MaxReservation). When all are in use, Instantiate waits until an
+	// instance is closed or its context is done. Zero means
+	// DefaultMaxInstances.
 	MaxInstances int
 	// DefineImports, if set, is called with each component's linker after
 	// WASI is defined and before Spindle's imports, so an embedder can
@@ -88,6 +99,7 @@ type Engine struct {
 
 	stop      chan struct{}
 	done      chan struct{}
+	slots     chan struct{} // one token per live instance; cap MaxInstances
 	closeOnce sync.Once
 
 	mu     sync.RWMutex
@@ -123,15 +135,44 @@ func NewEngine(opts *Options) (*Engine, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.MaxMemory > maxWasmMemory {
+		return nil, fmt.Errorf("host: Options.MaxMemory %d exceeds the 4 GiB a 32-bit wasm memory can address", o.MaxMemory)
+	}
+	return newEngine(o, uint64(o.MaxMemory+wasmPage-1)&^(wasmPage-1))
+}
+
+const (
+	wasmPage      = 64 << 10
+	maxWasmMemory = 4 << 30
+)
+
+// newEngine builds the engine with a per-slot reservation of reservation
+// bytes (benchmarks compare against the 4 GiB one).
+func newEngine(o Options, reservation uint64) (*Engine, error) {
+	slot := reservation + 2*GuardSize
+	if total := uint64(o.MaxInstances) * slot; total/slot != uint64(o.MaxInstances) || total > MaxReservation {
+		return nil, fmt.Errorf("host: %d instances × %d bytes of address space each exceed MaxReservation (%d bytes); lower Options.MaxInstances or Options.MaxMemory", o.MaxInstances, slot, uint64(MaxReservation))
+	}
+	// wasmtime aborts the process when it cannot reserve the pool, so try
+	// the reservation first and report failure as an error.
+	if err := probeReservation(uint64(o.MaxInstances) * slot); err != nil {
+		return nil, fmt.Errorf("host: reserve %d bytes of address space for %d instances: %w", uint64(o.MaxInstances)*slot, o.MaxInstances, err)
+	}
 	cfg := wasmtime.NewConfig()
 	cfg.SetEpochInterruption(true)
 	pool := wasmtimex.Pooling{
 		TotalCoreInstances:       uint32(o.MaxInstances),
 		TotalMemories:            uint32(o.MaxInstances),
 		TotalTables:              uint32(o.MaxInstances),
+		TotalStacks:              uint32(o.MaxInstances),
+		TotalGCHeaps:             uint32(o.MaxInstances),
+		TotalComponentInstances:  uint32(o.MaxInstances),
 		MaxMemorySize:            uint64(o.MaxMemory),
 		LinearMemoryKeepResident: min(uint64(o.MaxMemory), keepResident),
 		TableKeepResident:        keepResident,
+		MemoryReservation:        reservation,
+		MemoryGuardSize:          GuardSize,
+		SetMemoryGuardSize:       true,
 	}
 	if err := wasmtimex.EnablePooling(cfg, pool); err != nil {
 		return nil, fmt.Errorf("host: %w", err)
@@ -143,10 +184,11 @@ func NewEngine(opts *Options) (*Engine, error) {
 		log:   o.Logger,
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
+		slots: make(chan struct{}, o.MaxInstances),
 		comps: make(map[*Component]struct{}),
 	}
 	// Everything in the config that can change generated code.
-	e.fingerprint = fmt.Sprintf("wasmtime-go=%s arch=%s/%s epoch=1 pooling=1 maxmem=%d", wasmtimeVersion(), runtime.GOOS, runtime.GOARCH, o.MaxMemory)
+	e.fingerprint = fmt.Sprintf("wasmtime-go=%s arch=%s/%s epoch=1 pooling=1 maxmem=%d reserve=%d guard=%d", wasmtimeVersion(), runtime.GOOS, runtime.GOARCH, o.MaxMemory, reservation, GuardSize)
 	go e.tick()
 	return e, nil
 }
@@ -206,6 +248,27 @@ func (e *Engine) Close() error {
 	return nil
 }
 
+// acquire takes one of the engine's MaxInstances instance tokens, waiting
+// for one to be released until ctx is done or the engine is closed.
+func (e *Engine) acquire(ctx context.Context) error {
+	select {
+	case e.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case e.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for one of %d instance slots: %w", cap(e.slots), ctx.Err())
+	case <-e.stop:
+		return ErrClosed
+	}
+}
+
+// release returns a token taken by acquire.
+func (e *Engine) release() { <-e.slots }
+
 func (e *Engine) isClosed() bool {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -218,8 +281,9 @@ func (e *Engine) isClosed() bool {
 func (e *Engine) Wasmtime() *wasmtime.Engine { return e.wt }
 
 // CompileAll compiles cfgs in parallel (up to GOMAXPROCS at a time) and
-// returns the components in the same order. If any fail, it returns nil
-// components and the errors.Join of every failure.
+// returns the components in the same order. If any fail, it closes the
+// ones that compiled and returns nil components and the errors.Join of
+// every failure.
 func (e *Engine) CompileAll(ctx context.Context, cfgs []ComponentConfig) ([]*Component, error) {
 	start := time.Now()
 	out := make([]*Component, len(cfgs))
@@ -242,6 +306,11 @@ func (e *Engine) CompileAll(ctx context.Context, cfgs []ComponentConfig) ([]*Com
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
+		for _, c := range out {
+			if c != nil {
+				c.Close()
+			}
+		}
 		return nil, err
 	}
 	e.log.Info("host: compiled components", "count", len(cfgs), "elapsed", time.Since(start))

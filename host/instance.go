@@ -75,6 +75,7 @@ type Instance struct {
 	vals   []wasmtimex.Val
 	view   []byte // cached memory view; nil after any guest call
 	flush  []*lineLogger
+	slot   bool // holds one of the engine's MaxInstances tokens
 	closed bool
 }
 
@@ -84,8 +85,13 @@ type Instance struct {
 // stores the guest uses. If the module exports _initialize (a WASI
 // reactor such as a standard-Go guest) it is called; _start never is.
 //
-// A failure is an error matching ErrTrap: a trap in the module's start
-// function or in _initialize, or all Options.MaxInstances slots in use.
+// When Options.MaxInstances instances of the engine are open, Instantiate
+// waits until one is closed; if ctx is done first it returns an error
+// matching ctx.Err() (context.DeadlineExceeded or context.Canceled), and if
+// the engine is closed meanwhile, ErrClosed.
+//
+// A failure of the module itself is an error matching ErrTrap: a trap in
+// its start function or in _initialize.
 func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*Instance, error) {
 	if c.e.isClosed() {
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, ErrClosed)
@@ -106,14 +112,18 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 		maxHandles: 1 << 32,
 	}
 	st.guest.st = st
-	store, err := wasmtimex.NewStore(c.e.wt, st)
-	if err != nil {
+	if err := c.e.acquire(ctx); err != nil {
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
 	}
-	i := &Instance{st: st, store: store}
+	store, err := wasmtimex.NewStore(c.e.wt, st)
+	if err != nil {
+		c.e.release()
+		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
+	}
+	i := &Instance{st: st, store: store, slot: true}
 	wc, err := c.wasiConfig(i, &o)
 	if err != nil {
-		store.Close()
+		i.Close()
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
 	}
 	ws := store.Wasmtime()
@@ -122,12 +132,12 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 	// stops the guest once ctx is done or the deadline has passed.
 	ws.SetEpochDeadline(1)
 	if err := wasmtimex.SetEpochDeadlineCallback(store, st.onEpoch); err != nil {
-		store.Close()
+		i.Close()
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
 	}
 	inst, err := c.pre.Instantiate(store)
 	if errors.Is(err, wasmtimex.ErrClosed) {
-		store.Close()
+		i.Close()
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, ErrClosed)
 	}
 	if err != nil {
@@ -254,6 +264,10 @@ func (i *Instance) Close() error {
 		return fmt.Errorf("host: component %q: close: %w", i.st.comp.id, err)
 	}
 	i.closed = true
+	if i.slot {
+		i.slot = false
+		i.st.comp.e.release()
+	}
 	if i.st.kvCancel != nil {
 		i.st.kvCancel()
 	}

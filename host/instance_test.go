@@ -406,8 +406,10 @@ func TestPoolExhaustedThenReused(t *testing.T) {
 	e := testEngine(t, &Options{MaxInstances: 2})
 	c := compile(t, e, guestWAT(""), ComponentConfig{})
 	a, b := instantiate(t, c), instantiate(t, c)
-	if _, err := c.Instantiate(t.Context(), nil); err == nil {
-		t.Fatal("third instance in a pool of 2 succeeded")
+	ctx, cancel := context.WithTimeout(t.Context(), time.Millisecond)
+	defer cancel()
+	if _, err := c.Instantiate(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("third instance in a pool of 2: %v, want DeadlineExceeded", err)
 	}
 	a.Close()
 	b.Close()

@@ -293,8 +293,7 @@ func (h *Handler) componentConfig(ctx context.Context, app *manifest.App, c *man
 }
 
 // spinExports are the function exports the Spin executor needs (spec
-// §3.2). host.Component.HasExport only knows functions, so a module
-// without a "memory" export is only caught by its first request (500).
+// §3.2); it also needs a memory export called "memory".
 var spinExports = [...]string{"handle-http-request", "canonical_abi_realloc", "canonical_abi_free"}
 
 func checkExports(t *target) error {
@@ -308,6 +307,9 @@ func checkExports(t *target) error {
 			if !t.comp.HasExport(name) {
 				missing = append(missing, name)
 			}
+		}
+		if !t.comp.HasMemory() {
+			missing = append(missing, "memory")
 		}
 	}
 	if len(missing) == 0 {

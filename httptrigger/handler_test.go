@@ -241,6 +241,16 @@ func TestNewErrors(t *testing.T) {
 			contains: []string{`"guest"`, "handle-http-request", "canonical_abi_realloc", "canonical_abi_free"}, wantIs: httptrigger.ErrMissingExport,
 		},
 		{
+			name: "no memory export", toml: v1App("/", "/...", ""),
+			guests: map[string]string{"guest.wasm": `(module
+  (memory $m 1) (export "mem" (memory $m))
+  (func (export "memory"))
+  (func (export "handle-http-request") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "canonical_abi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 0))
+  (func (export "canonical_abi_free") (param i32 i32 i32)))`},
+			contains: []string{`"guest"`, "does not export memory"}, wantIs: httptrigger.ErrMissingExport,
+		},
+		{
 			name: "wagi entrypoint missing", toml: v1App("/", "/...", "") + "executor = { type = \"wagi\", entrypoint = \"go\" }\n",
 			guests:   map[string]string{"guest.wasm": wagiStaticWAT("_start", "x")},
 			contains: []string{`"guest"`, "wagi", "go"}, wantIs: httptrigger.ErrMissingExport,

@@ -37,6 +37,9 @@ void spx_enable_pooling(wasm_config_t *cfg, spx_pooling p) {
   if (p.linear_memory_keep_resident) wasmtime_pooling_allocation_config_linear_memory_keep_resident_set(pc, (size_t)p.linear_memory_keep_resident);
   if (p.table_keep_resident) wasmtime_pooling_allocation_config_table_keep_resident_set(pc, (size_t)p.table_keep_resident);
   if (p.max_core_instance_size) wasmtime_pooling_allocation_config_max_core_instance_size_set(pc, (size_t)p.max_core_instance_size);
+  if (p.total_stacks) wasmtime_pooling_allocation_config_total_stacks_set(pc, p.total_stacks);
+  if (p.total_gc_heaps) wasmtime_pooling_allocation_config_total_gc_heaps_set(pc, p.total_gc_heaps);
+  if (p.total_component_instances) wasmtime_pooling_allocation_config_total_component_instances_set(pc, p.total_component_instances);
   if (p.table_elements) wasmtime_pooling_allocation_config_table_elements_set(pc, (size_t)p.table_elements);
   wasmtime_pooling_allocation_strategy_set(cfg, pc);
   wasmtime_pooling_allocation_config_delete(pc);

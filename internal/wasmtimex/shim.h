@@ -174,6 +174,9 @@ extern void wasmtime_pooling_allocation_config_max_memory_size_set(wasmtime_pool
 extern void wasmtime_pooling_allocation_config_max_core_instance_size_set(wasmtime_pooling_allocation_config_t *, size_t);
 extern void wasmtime_pooling_allocation_config_table_elements_set(wasmtime_pooling_allocation_config_t *, size_t);
 extern void wasmtime_config_memory_reservation_set(wasm_config_t *, uint64_t);
+extern void wasmtime_pooling_allocation_config_total_stacks_set(wasmtime_pooling_allocation_config_t *, uint32_t);
+extern void wasmtime_pooling_allocation_config_total_gc_heaps_set(wasmtime_pooling_allocation_config_t *, uint32_t);
+extern void wasmtime_pooling_allocation_config_total_component_instances_set(wasmtime_pooling_allocation_config_t *, uint32_t);
 extern void wasmtime_config_memory_guard_size_set(wasm_config_t *, uint64_t);
 
 // ---- helpers defined in shim.c ----
@@ -189,6 +192,9 @@ typedef struct spx_pooling {
   uint64_t table_keep_resident;
   uint64_t max_core_instance_size;
   uint64_t table_elements;
+  uint32_t total_stacks;
+  uint32_t total_gc_heaps;
+  uint32_t total_component_instances;
   uint64_t memory_reservation;
   uint64_t memory_guard_size;
   bool set_guard;

@@ -160,6 +160,14 @@ type Pooling struct {
 	MaxCoreInstanceSize uint64
 	// TableElements is the largest table size in elements [20000].
 	TableElements uint64
+	// TotalStacks is the number of async execution stacks in the pool
+	// [1000]; each is a mapping plus a guard page.
+	TotalStacks uint32
+	// TotalGCHeaps is the number of GC heaps in the pool [1000].
+	TotalGCHeaps uint32
+	// TotalComponentInstances is the number of component instances in the
+	// pool [1000].
+	TotalComponentInstances uint32
 	// MemoryReservation, if non-zero, sets the engine's virtual memory
 	// reservation per linear memory (Config.memory_reservation); each
 	// pool slot reserves this much address space [4 GiB on 64-bit hosts].
@@ -196,6 +204,9 @@ func EnablePooling(cfg *wasmtime.Config, p Pooling) error {
 		table_keep_resident:         C.uint64_t(p.TableKeepResident),
 		max_core_instance_size:      C.uint64_t(p.MaxCoreInstanceSize),
 		table_elements:              C.uint64_t(p.TableElements),
+		total_stacks:                C.uint32_t(p.TotalStacks),
+		total_gc_heaps:              C.uint32_t(p.TotalGCHeaps),
+		total_component_instances:   C.uint32_t(p.TotalComponentInstances),
 		memory_reservation:          C.uint64_t(p.MemoryReservation),
 		memory_guard_size:           C.uint64_t(p.MemoryGuardSize),
 		set_guard:                   C.bool(p.SetMemoryGuardSize),
