@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/spindlekv/spindle/host"
+	"github.com/spindlekv/spindle/httptrigger"
 	"github.com/spindlekv/spindle/kv/sqlite"
 )
 
@@ -59,6 +61,39 @@ func TestConcurrentSQLite(t *testing.T) {
 		v, err := store.Get(t.Context(), fmt.Sprintf("key-%d", i))
 		if want := fmt.Sprintf("value-%d-%s", i, strings.Repeat("x", i)); err != nil || string(v) != want {
 			t.Errorf("store key-%d = %q, %v; want %q", i, v, err, want)
+		}
+	}
+}
+
+// TestSmallPoolQueues sends 20 concurrent requests through an engine with
+// two instance slots: requests wait for a slot instead of failing.
+func TestSmallPoolQueues(t *testing.T) {
+	e, err := host.NewEngine(&host.Options{MaxInstances: 2, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	app := writeApp(t, v1App("/", "/...", ""), map[string]string{"guest.wasm": echoWAT})
+	h, err := httptrigger.New(t.Context(), app, e, nil, &httptrigger.Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(t.Context())
+	const requests = 20
+	codes := make(chan int, requests)
+	var wg sync.WaitGroup
+	for range requests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- serve(h, httptest.NewRequest("GET", "/x", nil)).Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	for code := range codes {
+		if code != 200 {
+			t.Errorf("status %d, want 200", code)
 		}
 	}
 }
