@@ -125,19 +125,31 @@ func (st *instanceState) newHandle(s kv.Store) (uint32, bool) {
 	}
 }
 
-// kvGet implements get(store, key_ptr, key_len, ret).
-func kvGet(st *instanceState, g guest, a []uint64) error {
-	ret := uint32(a[3])
+// keyCall decodes the arguments shared by get, delete and exists
+// (store, key_ptr, key_len, ret), checking the return area, then the key,
+// then the handle. A nil Store means the call is over: err is a trap, or
+// nil once invalid-store has been written to the return area.
+func keyCall(st *instanceState, g guest, a []uint64) (s kv.Store, key string, ret uint32, err error) {
+	ret = uint32(a[3])
 	if _, err := retArea(g, ret, kvResultSize); err != nil {
-		return err
+		return nil, "", 0, err
 	}
-	key, err := readKey(g, uint32(a[1]), uint32(a[2]))
+	key, err = readKey(g, uint32(a[1]), uint32(a[2]))
 	if err != nil {
-		return err
+		return nil, "", 0, err
 	}
 	s, ok := st.kvStore(uint32(a[0]))
 	if !ok {
-		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
+		return nil, "", 0, writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
+	}
+	return s, key, ret, nil
+}
+
+// kvGet implements get(store, key_ptr, key_len, ret).
+func kvGet(st *instanceState, g guest, a []uint64) error {
+	s, key, ret, err := keyCall(st, g, a)
+	if s == nil {
+		return err
 	}
 	v, err := s.Get(st.storeCtx(), key)
 	if errors.Is(err, kv.ErrNotFound) {
@@ -199,17 +211,9 @@ func writeOK(g guest, ret uint32) error {
 
 // kvDelete implements delete(store, key_ptr, key_len, ret).
 func kvDelete(st *instanceState, g guest, a []uint64) error {
-	ret := uint32(a[3])
-	if _, err := retArea(g, ret, kvResultSize); err != nil {
+	s, key, ret, err := keyCall(st, g, a)
+	if s == nil {
 		return err
-	}
-	key, err := readKey(g, uint32(a[1]), uint32(a[2]))
-	if err != nil {
-		return err
-	}
-	s, ok := st.kvStore(uint32(a[0]))
-	if !ok {
-		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
 	}
 	if err := s.Delete(st.storeCtx(), key); err != nil {
 		return writeKVErr(g, ret, ioError(err))
@@ -219,17 +223,9 @@ func kvDelete(st *instanceState, g guest, a []uint64) error {
 
 // kvExists implements exists(store, key_ptr, key_len, ret).
 func kvExists(st *instanceState, g guest, a []uint64) error {
-	ret := uint32(a[3])
-	if _, err := retArea(g, ret, kvResultSize); err != nil {
+	s, key, ret, err := keyCall(st, g, a)
+	if s == nil {
 		return err
-	}
-	key, err := readKey(g, uint32(a[1]), uint32(a[2]))
-	if err != nil {
-		return err
-	}
-	s, ok := st.kvStore(uint32(a[0]))
-	if !ok {
-		return writeKVErr(g, ret, kvError{tag: kvErrInvalidStore})
 	}
 	found, err := s.Exists(st.storeCtx(), key)
 	if err != nil {
