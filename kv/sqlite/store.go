@@ -61,6 +61,22 @@ func (s *Store) start(ctx context.Context, op, key string) error {
 	return nil
 }
 
+// pointCtx is the context for a single-row primary-key read (Get,
+// Exists), already checked by start. On a file database such a read runs
+// on the reader pool, in WAL mode, where it never waits for a writer and
+// takes microseconds; but a context that can be cancelled makes
+// database/sql and go-sqlite3 start a goroutine and register a
+// cancellation hook for every query, which costs more than the read
+// itself. So the read runs with ctx's values but without its
+// cancellation. The in-memory database shares one connection with the
+// writer, where a read may queue behind a batch, so there ctx is kept.
+func (s *Store) pointCtx(ctx context.Context) context.Context {
+	if s.db.r == s.db.w {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
+}
+
 // errorf wraps err with the operation, key and label.
 func (s *Store) errorf(op, key string, err error) error {
 	if key == "" {
@@ -85,7 +101,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, err
 	}
 	var v []byte
-	err := s.db.st.get.QueryRowContext(ctx, s.label, key).Scan(&v)
+	err := s.db.st.get.QueryRowContext(s.pointCtx(ctx), s.label, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, s.errorf("get", key, kv.ErrNotFound)
 	}
@@ -104,7 +120,7 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	var one int
-	err := s.db.st.exists.QueryRowContext(ctx, s.label, key).Scan(&one)
+	err := s.db.st.exists.QueryRowContext(s.pointCtx(ctx), s.label, key).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
