@@ -1,12 +1,3 @@
-// Package abi reads and writes values in a WebAssembly guest's linear memory
-// as the old wit-bindgen ("ephemeral") canonical ABI lays them out: 32-bit
-// little-endian pointers and lengths, one-byte tags, 16-byte result areas.
-//
-// Every function takes the current view of linear memory and a guest
-// pointer, checks the range with 64-bit arithmetic (so ptr+len cannot wrap)
-// and returns an error matching ErrOutOfBounds instead of panicking. The
-// functions never keep the memory slice: a view is invalid after any call
-// into the guest, because the guest can grow its memory.
 package abi
 
 import (
