@@ -1,0 +1,55 @@
+package kvbench_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/spindlekv/spindle/internal/kvbench"
+)
+
+// newMapTarget stands in for a store package's constructor: a map behind a
+// mutex holding kvbench.Keys values of the given size.
+func newMapTarget(b *testing.B, size int) kvbench.Target {
+	var mu sync.Mutex
+	m := make(map[string][]byte, kvbench.Keys)
+	for i := range kvbench.Keys {
+		m[kvbench.Key(i)] = make([]byte, size)
+	}
+	return kvbench.Target{
+		Get: func(_ context.Context, key string) ([]byte, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			v, ok := m[key]
+			if !ok {
+				return nil, fmt.Errorf("no key %q", key)
+			}
+			return append([]byte(nil), v...), nil
+		},
+		Set: func(_ context.Context, key string, value []byte) error {
+			v := append([]byte(nil), value...)
+			mu.Lock()
+			m[key] = v
+			mu.Unlock()
+			return nil
+		},
+	}
+}
+
+// A store package's benchmark is one call to Run with its baseline and
+// store constructors; in a _test.go file it reads
+//
+//	func BenchmarkGet(b *testing.B) {
+//		kvbench.Run(b, newBaselineTarget, newStoreTarget, kvbench.Get)
+//	}
+//
+// and `go test -bench Get` prints Get/100B/baseline/serial,
+// Get/100B/store/serial and so on. Here testing.Benchmark runs it outside
+// go test (timings vary, so there is no Output).
+func Example() {
+	r := testing.Benchmark(func(b *testing.B) {
+		kvbench.Run(b, newMapTarget, newMapTarget, kvbench.Get)
+	})
+	fmt.Println(r.N > 0)
+}
