@@ -1,6 +1,7 @@
 package kvbench_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -9,29 +10,23 @@ import (
 	"github.com/spindlekv/spindle/internal/kvbench"
 )
 
-// newMapTarget stands in for a store package's constructor: a map behind a
-// mutex holding kvbench.Keys values of the given size.
+// newMapTarget stands in for a store package's constructor: a sync.Map
+// holding kvbench.Keys values of the given size.
 func newMapTarget(b *testing.B, size int) kvbench.Target {
-	var mu sync.Mutex
-	m := make(map[string][]byte, kvbench.Keys)
+	var m sync.Map
 	for i := range kvbench.Keys {
-		m[kvbench.Key(i)] = make([]byte, size)
+		m.Store(kvbench.Key(i), make([]byte, size))
 	}
 	return kvbench.Target{
 		Get: func(_ context.Context, key string) ([]byte, error) {
-			mu.Lock()
-			defer mu.Unlock()
-			v, ok := m[key]
+			v, ok := m.Load(key)
 			if !ok {
-				return nil, fmt.Errorf("no key %q", key)
+				return nil, fmt.Errorf("example: no key %q", key)
 			}
-			return append([]byte(nil), v...), nil
+			return bytes.Clone(v.([]byte)), nil
 		},
 		Set: func(_ context.Context, key string, value []byte) error {
-			v := append([]byte(nil), value...)
-			mu.Lock()
-			m[key] = v
-			mu.Unlock()
+			m.Store(key, bytes.Clone(value))
 			return nil
 		},
 	}
