@@ -61,11 +61,21 @@ type Component struct {
 	exports map[string]*funcSig
 	// hasMemory reports a memory export called "memory".
 	hasMemory bool
-	allowed   map[string]bool
+	// allowed maps each label in cfg.KeyValueStores to itself.
+	allowed map[string]string
 	// stubs names the imports that are linked as trapping stubs.
 	stubs []string
 	// envKeys and envVals are cfg.Environment, sorted by key.
 	envKeys, envVals []string
+	// preopens are cfg.Files as WASI read-only directories.
+	preopens []wasmtimex.Preopen
+}
+
+// allowedLabel returns the label equal to b if the component may open it,
+// without allocating.
+func (c *Component) allowedLabel(b []byte) (string, bool) {
+	l, ok := c.allowed[string(b)]
+	return l, ok
 }
 
 // funcSig is the core signature of an export.
@@ -94,9 +104,12 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 	c.cfg.KeyValueStores = slices.Clone(cfg.KeyValueStores)
 	c.cfg.Variables = maps.Clone(cfg.Variables)
 	c.envKeys, c.envVals = sortedEnv(cfg.Environment, nil)
-	c.allowed = make(map[string]bool, len(cfg.KeyValueStores))
+	for _, m := range cfg.Files {
+		c.preopens = append(c.preopens, wasmtimex.Preopen{HostDir: m.HostDir, GuestDir: m.GuestDir})
+	}
+	c.allowed = make(map[string]string, len(cfg.KeyValueStores))
 	for _, l := range cfg.KeyValueStores {
-		c.allowed[l] = true
+		c.allowed[l] = l
 	}
 	if err := checkConfig(cfg); err != nil {
 		return nil, fmt.Errorf("host: component %q: %w", cfg.ID, err)

@@ -114,10 +114,9 @@
 //
 // # Maintenance
 //
-// Pooling, InstancePre, unchecked calls and the epoch callback come from
-// internal/wasmtimex, a cgo shim over wasmtime's C API; guest stdout and
-// stderr use wasi_config_set_stdout_custom through a small cgo file here
-// (stdio.go), which reads wasmtime.WasiConfig's unexported pointer.
-// TestWasiConfigLayout fails if a wasmtime-go upgrade changes that layout;
-// revisit both on every upgrade.
+// Pooling, InstancePre, unchecked calls, the epoch callback, the WASI
+// context (built in one C call, output through wasi_config_set_stdout_custom)
+// and batched allocation come from internal/wasmtimex, a cgo shim over
+// wasmtime's C API whose layout tests fail if a wasmtime-go upgrade breaks
+// it; revisit it on every upgrade.
 package host

@@ -45,7 +45,7 @@ func FuzzHostFuncs(f *testing.F) {
 	comp := &Component{
 		id:      "fuzz",
 		cfg:     ComponentConfig{Stores: kv.Stores{"default": s}, Variables: map[string]string{"message": "hi"}},
-		allowed: map[string]bool{"default": true, "missing": true},
+		allowed: map[string]string{"default": "default", "missing": "missing"},
 	}
 	f.Fuzz(func(t *testing.T, which uint8, mem []byte, a0, a1, a2, a3, a4, a5, start, step uint32) {
 		if len(mem) > 1<<16 {
@@ -55,11 +55,8 @@ func FuzzHostFuncs(f *testing.F) {
 		if !ok {
 			t.Fatal("missing host function")
 		}
-		st := &instanceState{
-			comp: comp, ctx: ctx,
-			handles:    map[uint32]kv.Store{0: s},
-			nextHandle: 1, maxHandles: 1 << 32,
-		}
+		st := &instanceState{comp: comp, ctx: ctx, nextHandle: 1, maxHandles: 1 << 32}
+		st.handles.put(0, s)
 		g := &fakeGuest{mem: mem, next: start, step: step}
 		args := []uint64{uint64(a0), uint64(a1), uint64(a2), uint64(a3), uint64(a4), uint64(a5)}[:hf.params]
 		_ = hf.fn(st, g, args) // a panic fails the fuzz test

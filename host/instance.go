@@ -10,7 +10,6 @@ import (
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spindlekv/spindle/internal/abi"
 	"github.com/spindlekv/spindle/internal/wasmtimex"
-	"github.com/spindlekv/spindle/kv"
 )
 
 // InstanceOptions are per-instance additions to the component's
@@ -35,7 +34,7 @@ type instanceState struct {
 	start    time.Time
 	deadline time.Time
 
-	handles    map[uint32]kv.Store
+	handles    handleTable
 	nextHandle uint32
 	// maxHandles is the capacity of the handle table: 2^32, as in Spin
 	// (tests lower it to reach store-table-full).
@@ -73,7 +72,8 @@ type Instance struct {
 	inst   wasmtimex.Instance
 	funcs  map[string]wasmtimex.Func
 	vals   []wasmtimex.Val
-	view   []byte // cached memory view; nil after any guest call
+	allocs []wasmtimex.Alloc // AllocMany's buffer
+	view   []byte            // cached memory view; nil after any guest call
 	flush  []*lineLogger
 	slot   bool // holds one of the engine's MaxInstances tokens
 	closed bool
@@ -115,26 +115,20 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 	if err := c.e.acquire(ctx); err != nil {
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
 	}
-	store, err := wasmtimex.NewStore(c.e.wt, st)
+	i := &Instance{st: st, slot: true}
+	cfg := &wasmtimex.StoreConfig{
+		// The callback runs on every epoch tick while guest code runs: it
+		// stops the guest once ctx is done or the deadline has passed.
+		EpochDeadline: 1,
+		OnEpoch:       st.onEpoch,
+		WASI:          c.wasiConfig(i, &o),
+	}
+	store, err := wasmtimex.NewStoreConfig(c.e.wt, st, cfg)
 	if err != nil {
 		c.e.release()
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
 	}
-	i := &Instance{st: st, store: store, slot: true}
-	wc, err := c.wasiConfig(i, &o)
-	if err != nil {
-		i.Close()
-		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
-	}
-	ws := store.Wasmtime()
-	ws.SetWasi(wc)
-	// The callback runs on every epoch tick while guest code runs: it
-	// stops the guest once ctx is done or the deadline has passed.
-	ws.SetEpochDeadline(1)
-	if err := wasmtimex.SetEpochDeadlineCallback(store, st.onEpoch); err != nil {
-		i.Close()
-		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
-	}
+	i.store = store
 	inst, err := c.pre.Instantiate(store)
 	if errors.Is(err, wasmtimex.ErrClosed) {
 		i.Close()
@@ -165,6 +159,9 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 // context, also cancelled at the instance deadline, so a hung store call
 // cannot outlive it.
 func (st *instanceState) storeCtx() context.Context {
+	if d, ok := st.ctx.Deadline(); ok && !d.After(st.deadline) {
+		return st.ctx // already ends by the deadline: no timer of its own
+	}
 	if st.kvCtx == nil {
 		st.kvCtx, st.kvCancel = context.WithDeadlineCause(st.ctx, st.deadline, errDeadline)
 	}
@@ -210,41 +207,33 @@ func (st *instanceState) trapError(op string, cause error) error {
 }
 
 // wasiConfig builds the WASI configuration of one instance.
-func (c *Component) wasiConfig(i *Instance, o *InstanceOptions) (*wasmtime.WasiConfig, error) {
-	wc := wasmtime.NewWasiConfig()
-	if len(o.Args) > 0 {
-		wc.SetArgv(o.Args)
+func (c *Component) wasiConfig(i *Instance, o *InstanceOptions) *wasmtimex.WASIConfig {
+	w := &wasmtimex.WASIConfig{
+		Args:      o.Args,
+		EnvNames:  c.envKeys,
+		EnvValues: c.envVals,
+		Stdin:     o.Stdin,
+		Stdout:    o.Stdout,
+		Stderr:    c.cfg.Stderr,
+		Preopens:  c.preopens,
 	}
-	keys, vals := c.envKeys, c.envVals
 	if len(o.Env) > 0 {
-		keys, vals = sortedEnv(c.cfg.Environment, o.Env)
+		w.EnvNames, w.EnvValues = sortedEnv(c.cfg.Environment, o.Env)
 	}
-	if len(keys) > 0 {
-		wc.SetEnv(keys, vals)
+	if w.Stdout == nil {
+		w.Stdout = c.cfg.Stdout
 	}
-	for _, m := range c.cfg.Files {
-		if err := wc.PreopenDir(m.HostDir, m.GuestDir, wasmtime.DIR_READ, wasmtime.FILE_READ); err != nil {
-			wc.Close()
-			return nil, fmt.Errorf("mount %s at %s: %w", m.HostDir, m.GuestDir, err)
-		}
-	}
-	stdout := o.Stdout
-	if stdout == nil {
-		stdout = c.cfg.Stdout
-	}
-	if stdout == nil {
+	if w.Stdout == nil {
 		ll := &lineLogger{log: c.e.log, component: c.id, stream: "stdout"}
 		i.flush = append(i.flush, ll)
-		stdout = ll
+		w.Stdout = ll
 	}
-	stderr := c.cfg.Stderr
-	if stderr == nil {
+	if w.Stderr == nil {
 		ll := &lineLogger{log: c.e.log, component: c.id, stream: "stderr"}
 		i.flush = append(i.flush, ll)
-		stderr = ll
+		w.Stderr = ll
 	}
-	setStdio(wc, stdout, stderr, o.Stdin)
-	return wc, nil
+	return w
 }
 
 // Component returns the component this instance was made from.
@@ -271,7 +260,7 @@ func (i *Instance) Close() error {
 	if i.st.kvCancel != nil {
 		i.st.kvCancel()
 	}
-	clear(i.st.handles)
+	i.st.handles.clear()
 	i.funcs = nil
 	i.view = nil
 	for _, l := range i.flush {
@@ -407,6 +396,60 @@ func (i *Instance) Alloc(align, size uint32) (uint32, error) {
 		return 0, fmt.Errorf("%w in component %q: %w", ErrTrap, st.comp.id, err)
 	}
 	return ptr, nil
+}
+
+// Block is one allocation made by Instance.AllocMany.
+type Block struct {
+	// Align and Size are canonical_abi_realloc's alignment and size.
+	Align, Size uint32
+	// Ptr is set by AllocMany to the block's address.
+	Ptr uint32
+	// Copy makes the next Size bytes of AllocMany's data the contents of
+	// the block; without it the block is left for the caller to Write.
+	Copy bool
+}
+
+// AllocMany allocates the blocks in order, each with one call of
+// canonical_abi_realloc(0, 0, Align, Size), checks that each lies inside
+// linear memory (else ErrTrap), and copies the contents of the blocks
+// marked Copy from data, consecutively (len(data) must be their total
+// size). It does what len(blocks) calls of Alloc and Write would, in the
+// same order, but crosses into the engine once: lowering a request with
+// many strings costs one call instead of two per string. On failure the
+// Ptr of the blocks already made is set.
+func (i *Instance) AllocMany(blocks []Block, data []byte) error {
+	if err := i.check("alloc"); err != nil {
+		return err
+	}
+	st := i.st
+	if !st.hasRealloc || st.reallocFn.Params() != 4 || st.reallocFn.Results() != 1 {
+		return fmt.Errorf("host: component %q: %w: %s(i32, i32, i32, i32) -> i32", st.comp.id, ErrMissingExport, exportRealloc)
+	}
+	if !st.hasMem {
+		return fmt.Errorf("host: component %q: %w: %s", st.comp.id, ErrMissingExport, exportMemory)
+	}
+	if err := st.ctx.Err(); err != nil {
+		return st.trapError("call "+exportRealloc, err)
+	}
+	if cap(i.allocs) < len(blocks) {
+		i.allocs = make([]wasmtimex.Alloc, len(blocks))
+	}
+	allocs := i.allocs[:len(blocks)]
+	for k, b := range blocks {
+		allocs[k] = wasmtimex.Alloc{Align: b.Align, Size: b.Size, Copy: b.Copy}
+	}
+	view, done, err := wasmtimex.ReallocMany(i.store, st.reallocFn, st.mem, allocs, data)
+	i.view = view
+	for k := range done {
+		blocks[k].Ptr = allocs[k].Ptr
+	}
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, wasmtimex.ErrOutOfBounds) {
+		return fmt.Errorf("%w in component %q: %w", ErrTrap, st.comp.id, err)
+	}
+	return st.trapError("call "+exportRealloc, err)
 }
 
 // Write copies b into guest memory at ptr, bounds-checked (else ErrTrap).

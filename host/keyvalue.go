@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/spindlekv/spindle/internal/abi"
 	"github.com/spindlekv/spindle/kv"
@@ -55,8 +56,7 @@ func ioError(err error) kvError { return kvError{tag: kvErrIO, msg: err.Error()}
 
 // kvStore returns the store behind an open handle.
 func (st *instanceState) kvStore(h uint32) (kv.Store, bool) {
-	s, ok := st.handles[h]
-	return s, ok
+	return st.handles.get(h)
 }
 
 // readKey reads a key argument: bounds-checked, valid UTF-8 (else a trap).
@@ -74,11 +74,15 @@ func kvOpen(st *instanceState, g guest, a []uint64) error {
 	if _, err := retArea(g, ret, kvResultSize); err != nil {
 		return err
 	}
-	label, err := abi.String(g.memory(), uint32(a[0]), uint32(a[1]))
+	b, err := abi.Bytes(g.memory(), uint32(a[0]), uint32(a[1]))
 	if err != nil {
 		return fmt.Errorf("store label: %w", err)
 	}
-	if !st.comp.allowed[label] {
+	label, ok := st.comp.allowedLabel(b)
+	if !ok {
+		if !utf8.Valid(b) {
+			return fmt.Errorf("store label: %w: %d bytes at %#x", abi.ErrInvalidUTF8, len(b), a[0])
+		}
 		return writeKVErr(g, ret, kvError{tag: kvErrAccessDenied})
 	}
 	if st.comp.cfg.Stores == nil {
@@ -109,17 +113,14 @@ func kvOpen(st *instanceState, g guest, a []uint64) error {
 // newHandle stores s under the next free handle. Handles start at 0 and
 // increase; numbers are reused only after wrapping around.
 func (st *instanceState) newHandle(s kv.Store) (uint32, bool) {
-	if uint64(len(st.handles)) >= st.maxHandles {
+	if uint64(st.handles.n) >= st.maxHandles {
 		return 0, false
 	}
 	for {
 		h := st.nextHandle
 		st.nextHandle++
-		if _, used := st.handles[h]; !used {
-			if st.handles == nil {
-				st.handles = make(map[uint32]kv.Store)
-			}
-			st.handles[h] = s
+		if !st.handles.used(h) {
+			st.handles.put(h, s)
 			return h, true
 		}
 	}
@@ -296,6 +297,6 @@ func kvGetKeys(st *instanceState, g guest, a []uint64) error {
 
 // kvClose implements close(store); an unknown handle is ignored.
 func kvClose(st *instanceState, _ guest, a []uint64) error {
-	delete(st.handles, uint32(a[0]))
+	st.handles.del(uint32(a[0]))
 	return nil
 }

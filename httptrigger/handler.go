@@ -420,7 +420,7 @@ func (h *Handler) getLowerer() *lowerer {
 
 // putLowerer returns scratch buffers to the pool, dropping big ones.
 func (h *Handler) putLowerer(l *lowerer) {
-	if cap(l.arr) > 64<<10 || cap(l.scratch) > 64<<10 || cap(l.keys) > 1024 {
+	if cap(l.arr) > 64<<10 || cap(l.data) > 64<<10 || cap(l.blocks) > 4096 || cap(l.keys) > 1024 {
 		return
 	}
 	clear(l.keys[:cap(l.keys)])

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/internal/wagi"
 )
 
@@ -29,7 +30,7 @@ func (g *memGuest) Free(ptr, size, align uint32) error {
 	return nil
 }
 
-func (g *memGuest) Alloc(align, size uint32) (uint32, error)           { return 0, errOOB }
+func (g *memGuest) AllocMany([]host.Block, []byte) error               { return errOOB }
 func (g *memGuest) Write(ptr uint32, b []byte) error                   { return errOOB }
 func (g *memGuest) Call(name string, args ...uint64) ([]uint64, error) { return nil, errOOB }
 

@@ -12,12 +12,13 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/internal/wagi"
 )
 
 // guest is the part of *host.Instance the Spin executor uses.
 type guest interface {
-	Alloc(align, size uint32) (uint32, error)
+	AllocMany(blocks []host.Block, data []byte) error
 	Write(ptr uint32, b []byte) error
 	Read(ptr, n uint32) ([]byte, error)
 	Free(ptr, size, align uint32) error
@@ -159,57 +160,13 @@ func lowerByte(c byte) byte {
 	return c
 }
 
-// bytesOf views s as bytes without copying; the host copies them into
-// guest memory and never keeps or changes the slice.
-func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
-// lowerer allocates and copies request data into a guest, reusing scratch
-// buffers.
+// lowerer lowers requests into a guest, reusing its buffers.
 type lowerer struct {
-	g       guest
-	keys    []string
-	arr     []byte
-	scratch []byte
-}
-
-// bytes allocates len(b) bytes with align 1 and copies b there.
-func (l *lowerer) bytes(b []byte) (uint32, error) {
-	if uint64(len(b)) > math.MaxUint32 {
-		return 0, fmt.Errorf("httptrigger: %d bytes do not fit in guest memory", len(b))
-	}
-	ptr, err := l.g.Alloc(1, uint32(len(b)))
-	if err != nil {
-		return 0, err
-	}
-	if len(b) > 0 {
-		if err := l.g.Write(ptr, b); err != nil {
-			return 0, err
-		}
-	}
-	return ptr, nil
-}
-
-// header allocates name (lower-cased) and value and records the tuple at
-// index i of the header array.
-func (l *lowerer) header(i int, name, value string) error {
-	l.scratch = append(l.scratch[:0], name...)
-	for j, c := range l.scratch {
-		l.scratch[j] = lowerByte(c)
-	}
-	np, err := l.bytes(l.scratch)
-	if err != nil {
-		return err
-	}
-	vp, err := l.bytes(bytesOf(value))
-	if err != nil {
-		return err
-	}
-	e := l.arr[16*i:]
-	binary.LittleEndian.PutUint32(e[0:], np)
-	binary.LittleEndian.PutUint32(e[4:], uint32(len(name)))
-	binary.LittleEndian.PutUint32(e[8:], vp)
-	binary.LittleEndian.PutUint32(e[12:], uint32(len(value)))
-	return nil
+	g      guest
+	keys   []string
+	blocks []host.Block
+	data   []byte // contents of the Copy blocks, in order
+	arr    []byte
 }
 
 // spinRequest is a request ready to be lowered.
@@ -223,67 +180,98 @@ type spinRequest struct {
 	body    []byte
 }
 
-// lower copies req into the guest exactly as spec §3.3 and Appendix A
-// describe and returns the ten arguments of handle-http-request.
+// str queues a string block: realloc(0, 0, 1, len(s)) and a copy of s.
+func (l *lowerer) str(s string) error {
+	if uint64(len(s)) > math.MaxUint32 {
+		return fmt.Errorf("httptrigger: %d bytes do not fit in guest memory", len(s))
+	}
+	l.blocks = append(l.blocks, host.Block{Align: 1, Size: uint32(len(s)), Copy: true})
+	l.data = append(l.data, s...)
+	return nil
+}
+
+// header queues the name (lower-cased) and the value of one header.
+func (l *lowerer) header(name, value string) error {
+	start := len(l.data)
+	if err := l.str(name); err != nil {
+		return err
+	}
+	for j, c := range l.data[start:] {
+		l.data[start+j] = lowerByte(c)
+	}
+	return l.str(value)
+}
+
+// lowerRequest copies req into the guest exactly as spec §3.3 and
+// Appendix A describe, with the guest's realloc called in the same order
+// (uri, header array, each name and value, params, body), and returns the
+// ten arguments of handle-http-request. All the allocations are made in
+// one AllocMany call.
 func (l *lowerer) lowerRequest(req *spinRequest) ([10]uint64, error) {
 	var args [10]uint64
-	uriPtr, err := l.bytes(bytesOf(req.uri))
-	if err != nil {
-		return args, err
-	}
 	n := req.nClient + spinHeaderCount
 	size := uint64(n) * 16
-	if size > math.MaxUint32 {
-		return args, fmt.Errorf("httptrigger: %d request headers do not fit in guest memory", n)
+	if size > math.MaxUint32 || uint64(len(req.body)) > math.MaxUint32 {
+		return args, fmt.Errorf("httptrigger: %d request headers and %d body bytes do not fit in guest memory", n, len(req.body))
 	}
-	hdrs, err := l.g.Alloc(4, uint32(size))
-	if err != nil {
+	l.blocks, l.data = l.blocks[:0], l.data[:0]
+	if err := l.str(req.uri); err != nil {
 		return args, err
 	}
+	l.blocks = append(l.blocks, host.Block{Align: 4, Size: uint32(size)})
+	if req.r.Host != "" {
+		if err := l.header("host", req.r.Host); err != nil {
+			return args, err
+		}
+	}
+	for _, k := range req.keys {
+		for _, v := range req.r.Header[k] {
+			if err := l.header(k, v); err != nil {
+				return args, err
+			}
+		}
+	}
+	for j, name := range spinHeaderNames {
+		if err := l.header(name, req.spin[j]); err != nil {
+			return args, err
+		}
+	}
+	l.blocks = append(l.blocks,
+		host.Block{Align: 4, Size: 0},
+		host.Block{Align: 1, Size: uint32(len(req.body))})
+	if err := l.g.AllocMany(l.blocks, l.data); err != nil {
+		return args, err
+	}
+	// blocks: uri, array, name/value pairs from index 2, params, body.
 	if cap(l.arr) < int(size) {
 		l.arr = make([]byte, size)
 	}
 	l.arr = l.arr[:size]
-	i := 0
-	if req.r.Host != "" {
-		if err := l.header(i, "host", req.r.Host); err != nil {
-			return args, err
-		}
-		i++
+	for i := range n {
+		name, value := l.blocks[2+2*i], l.blocks[3+2*i]
+		e := l.arr[16*i:]
+		binary.LittleEndian.PutUint32(e[0:], name.Ptr)
+		binary.LittleEndian.PutUint32(e[4:], name.Size)
+		binary.LittleEndian.PutUint32(e[8:], value.Ptr)
+		binary.LittleEndian.PutUint32(e[12:], value.Size)
 	}
-	for _, k := range req.keys {
-		for _, v := range req.r.Header[k] {
-			if err := l.header(i, k, v); err != nil {
-				return args, err
-			}
-			i++
-		}
-	}
-	for j, name := range spinHeaderNames {
-		if err := l.header(i, name, req.spin[j]); err != nil {
-			return args, err
-		}
-		i++
-	}
+	hdrs, params, body := l.blocks[1].Ptr, l.blocks[2+2*n].Ptr, l.blocks[3+2*n].Ptr
 	if size > 0 {
 		if err := l.g.Write(hdrs, l.arr); err != nil {
 			return args, err
 		}
 	}
-	params, err := l.g.Alloc(4, 0)
-	if err != nil {
-		return args, err
-	}
-	bodyPtr, err := l.bytes(req.body)
-	if err != nil {
-		return args, err
+	if len(req.body) > 0 {
+		if err := l.g.Write(body, req.body); err != nil {
+			return args, err
+		}
 	}
 	args = [10]uint64{
 		req.method,
-		uint64(uriPtr), uint64(len(req.uri)),
+		uint64(l.blocks[0].Ptr), uint64(len(req.uri)),
 		uint64(hdrs), uint64(n),
 		uint64(params), 0,
-		1, uint64(bodyPtr), uint64(len(req.body)),
+		1, uint64(body), uint64(len(req.body)),
 	}
 	return args, nil
 }

@@ -204,9 +204,6 @@ func spxDeleteHandle(h C.uintptr_t) {
 	cgo.Handle(h).Delete()
 }
 
-// epochFunc is the Go side of SetEpochDeadlineCallback.
-type epochFunc func() (delta uint64, err error)
-
 // SetEpochDeadlineCallback makes s call fn whenever guest code in s reaches
 // its epoch deadline (set the first one with s.Wasmtime().SetEpochDeadline,
 // on an engine configured with SetEpochInterruption(true); advance epochs
@@ -215,7 +212,7 @@ type epochFunc func() (delta uint64, err error)
 // panics), the guest is stopped and the Func.Call or Instantiate that
 // entered it returns that error, so fn can return ctx.Err(). fn runs on the
 // goroutine that called into the guest. It replaces any previous callback;
-// the store releases fn when closed.
+// the store releases fn when closed. NewStoreConfig sets one up for less.
 func SetEpochDeadlineCallback(s *Store, fn func() (delta uint64, err error)) error {
 	if _, _, err := s.context(); err != nil {
 		return fmt.Errorf("wasmtimex: epoch callback: %w", err)
@@ -223,16 +220,22 @@ func SetEpochDeadlineCallback(s *Store, fn func() (delta uint64, err error)) err
 	if fn == nil {
 		return fmt.Errorf("wasmtimex: epoch callback: nil function")
 	}
-	h := cgo.NewHandle(epochFunc(fn))
-	C.spx_set_epoch_callback(storePtr(s.ws), C.uintptr_t(h))
+	s.st.onEpoch = fn
+	C.spx_set_epoch_callback(storePtr(s.ws), C.uintptr_t(s.st.h))
 	runtime.KeepAlive(s)
 	return nil
 }
 
+// spxEpoch runs the epoch callback of the store whose state has handle h.
+//
 //export spxEpoch
-func spxEpoch(env C.uintptr_t) (delta C.uint64_t, cerr *C.wasmtime_error_t, errHandle C.uintptr_t) {
-	fn := cgo.Handle(env).Value().(epochFunc)
-	d, err := callEpoch(fn)
+func spxEpoch(h C.uintptr_t) (delta C.uint64_t, cerr *C.wasmtime_error_t, errHandle C.uintptr_t) {
+	st, _ := cgo.Handle(h).Value().(*storeState)
+	var d uint64
+	err := errors.New("no epoch callback")
+	if st != nil && st.onEpoch != nil {
+		d, err = callEpoch(st.onEpoch)
+	}
 	if err == nil {
 		return C.uint64_t(d), nil, 0
 	}
@@ -243,7 +246,7 @@ func spxEpoch(env C.uintptr_t) (delta C.uint64_t, cerr *C.wasmtime_error_t, errH
 	return 0, cerr, C.uintptr_t(cgo.NewHandle(err))
 }
 
-func callEpoch(fn epochFunc) (d uint64, err error) {
+func callEpoch(fn func() (uint64, error)) (d uint64, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)

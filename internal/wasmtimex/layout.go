@@ -108,6 +108,8 @@ func cLayouts() []cLayout {
 		{name: "wasmtime_extern_t", mine: reflect.TypeFor[C.wasmtime_extern_t](), theirs: field0(reflect.TypeFor[wasmtime.Extern]()).Elem()},
 		{name: "wasmtime_val_raw_t", mine: reflect.TypeFor[C.wasmtime_val_raw_t](), wantSize: 16},
 		{name: "wasmtimex.Val", mine: reflect.TypeFor[Val](), wantSize: 16},
+		// Not wasmtime's: ReallocMany passes []Alloc to C as spx_alloc[].
+		{name: "spx_alloc", mine: reflect.TypeFor[C.spx_alloc](), theirs: reflect.TypeFor[Alloc]()},
 	}
 	for i := range ls {
 		ls[i].mineSize = ls[i].mine.Size()

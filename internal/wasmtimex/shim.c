@@ -3,6 +3,10 @@
 // Go callbacks, and the per-thread slot that carries a host function's Go
 // error across wasmtime's unwinding back to the spx_call that started it.
 
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "_cgo_export.h"
 #include "shim.h"
 
@@ -203,5 +207,121 @@ static wasmtime_error_t *spx_epoch_trampoline(wasmtime_context_t *cx, void *data
 
 void spx_set_epoch_callback(wasmtime_store_t *store, uintptr_t handle) {
   wasmtime_store_epoch_deadline_callback(store, spx_epoch_trampoline,
-                                         (void *)handle, spx_finalize_handle);
+                                         (void *)handle, NULL);
+}
+
+static ptrdiff_t spx_stdout_write(void *d, const unsigned char *b, size_t n) {
+  return spxStdioWrite((uintptr_t)d, 1, (unsigned char *)b, n);
+}
+
+static ptrdiff_t spx_stderr_write(void *d, const unsigned char *b, size_t n) {
+  return spxStdioWrite((uintptr_t)d, 2, (unsigned char *)b, n);
+}
+
+// spx_next returns the string after the NUL-terminated s.
+static const char *spx_next(const char *s) {
+  while (*s) s++;
+  return s + 1;
+}
+
+static wasmtime_error_t *spx_wasi_config(wasi_config_t *w, spx_store_config c,
+                                         const char *strs, const char *stdin_data) {
+  size_t n = c.nargs > c.nenv ? c.nargs : c.nenv;
+  const char **a = NULL, **b = NULL;
+  if (n > 0) {
+    a = malloc(n * sizeof(char *));
+    b = malloc(n * sizeof(char *));
+    if (a == NULL || b == NULL) {
+      free(a);
+      free(b);
+      return wasmtime_error_new("out of memory");
+    }
+  }
+  const char *s = strs;
+  wasmtime_error_t *err = NULL;
+  if (c.nargs > 0) {
+    for (size_t i = 0; i < c.nargs; i++, s = spx_next(s)) a[i] = s;
+    if (!wasi_config_set_argv(w, c.nargs, a)) err = wasmtime_error_new("WASI argument is not valid UTF-8");
+  }
+  if (err == NULL && c.nenv > 0) {
+    for (size_t i = 0; i < c.nenv; i++) {
+      a[i] = s;
+      s = spx_next(s);
+      b[i] = s;
+      s = spx_next(s);
+    }
+    if (!wasi_config_set_env(w, c.nenv, a, b)) err = wasmtime_error_new("WASI environment is not valid UTF-8");
+  }
+  free(a);
+  free(b);
+  for (size_t i = 0; err == NULL && i < c.npreopens; i++) {
+    const char *host = s;
+    const char *guest = spx_next(host);
+    s = spx_next(guest);
+    // read-only: WASMTIME_WASI_DIR_PERMS_READ, WASMTIME_WASI_FILE_PERMS_READ
+    if (!wasi_config_preopen_dir(w, host, guest, 1, 1)) {
+      char msg[512];
+      snprintf(msg, sizeof msg, "cannot preopen directory %s at %s", host, guest);
+      err = wasmtime_error_new(msg);
+    }
+  }
+  if (err != NULL) return err;
+  if (c.stdin_len > 0) {
+    wasm_byte_vec_t v;
+    wasm_byte_vec_new(&v, c.stdin_len, stdin_data);
+    wasi_config_set_stdin_bytes(w, &v);
+  }
+  if (c.stdout_custom) wasi_config_set_stdout_custom(w, spx_stdout_write, (void *)c.handle, NULL);
+  if (c.stderr_custom) wasi_config_set_stderr_custom(w, spx_stderr_write, (void *)c.handle, NULL);
+  return NULL;
+}
+
+wasmtime_error_t *spx_store_setup(wasmtime_store_t *store, spx_store_config c,
+                                  const char *strs, const char *stdin_data) {
+  wasmtime_context_t *cx = wasmtime_store_context(store);
+  if (c.wasi) {
+    wasi_config_t *w = wasi_config_new();
+    wasmtime_error_t *err = spx_wasi_config(w, c, strs, stdin_data);
+    if (err != NULL) {
+      wasi_config_delete(w);
+      return err;
+    }
+    err = wasmtime_context_set_wasi(cx, w);  // takes ownership of w
+    if (err != NULL) return err;
+  }
+  if (c.epoch_deadline) wasmtime_context_set_epoch_deadline(cx, c.epoch_deadline);
+  if (c.epoch_callback) spx_set_epoch_callback(store, c.handle);
+  return NULL;
+}
+
+spx_many_result spx_realloc_many(wasmtime_context_t *cx, wasmtime_func_t f, wasmtime_memory_t m,
+                                 spx_alloc *a, size_t n, const uint8_t *data, uintptr_t store) {
+  spx_many_result out = {0};
+  uintptr_t stale = spx_take_stale();
+  wasm_trap_t *trap = NULL;
+  wasmtime_error_t *err = NULL;
+  uintptr_t prev = spx_current;
+  spx_current = store;
+  size_t off = 0;
+  for (; out.done < n; out.done++) {
+    spx_alloc *b = &a[out.done];
+    wasmtime_val_raw_t v[4] = {0};
+    v[2].i32 = (int32_t)b->align;
+    v[3].i32 = (int32_t)b->size;
+    err = wasmtime_func_call_unchecked(cx, &f, v, 4, &trap);
+    if (err != NULL || trap != NULL) break;
+    b->ptr = (uint32_t)v[0].i32;
+    out.mem = wasmtime_memory_data(cx, &m);
+    out.mem_size = wasmtime_memory_data_size(cx, &m);
+    if ((uint64_t)b->ptr + (uint64_t)b->size > (uint64_t)out.mem_size) break;
+    if (b->copy) {
+      if (b->size > 0) memcpy(out.mem + b->ptr, data + off, b->size);
+      off += b->size;
+    }
+  }
+  spx_current = prev;
+  out.r = spx_finish(err, trap, stale);
+  out.mem = wasmtime_memory_data(cx, &m);
+  out.mem_size = wasmtime_memory_data_size(cx, &m);
+  return out;
 }

@@ -178,6 +178,20 @@ extern void wasmtime_pooling_allocation_config_total_stacks_set(wasmtime_pooling
 extern void wasmtime_pooling_allocation_config_total_gc_heaps_set(wasmtime_pooling_allocation_config_t *, uint32_t);
 extern void wasmtime_pooling_allocation_config_total_component_instances_set(wasmtime_pooling_allocation_config_t *, uint32_t);
 extern void wasmtime_config_memory_guard_size_set(wasm_config_t *, uint64_t);
+extern void wasmtime_context_set_epoch_deadline(wasmtime_context_t *, uint64_t ticks_beyond_current);
+
+// ---- prototypes (wasi.h) ----
+typedef struct wasi_config_t wasi_config_t;
+extern wasi_config_t *wasi_config_new(void);
+extern void wasi_config_delete(wasi_config_t *);
+extern bool wasi_config_set_argv(wasi_config_t *, size_t argc, const char *argv[]);
+extern bool wasi_config_set_env(wasi_config_t *, size_t envc, const char *names[], const char *values[]);
+extern void wasm_byte_vec_new(wasm_byte_vec_t *out, size_t, const char *);
+extern void wasi_config_set_stdin_bytes(wasi_config_t *, wasm_byte_vec_t *binary);
+extern void wasi_config_set_stdout_custom(wasi_config_t *, ptrdiff_t (*)(void *, const unsigned char *, size_t), void *, void (*)(void *));
+extern void wasi_config_set_stderr_custom(wasi_config_t *, ptrdiff_t (*)(void *, const unsigned char *, size_t), void *, void (*)(void *));
+extern bool wasi_config_preopen_dir(wasi_config_t *, const char *host_path, const char *guest_path, size_t dir_perms, size_t file_perms);
+extern wasmtime_error_t *wasmtime_context_set_wasi(wasmtime_context_t *, wasi_config_t *);
 
 // ---- helpers defined in shim.c ----
 
@@ -249,6 +263,44 @@ wasmtime_error_t *spx_define_func_unchecked(wasmtime_linker_t *l,
     const uint8_t *params, size_t nparams, const uint8_t *results, size_t nresults,
     uintptr_t handle);
 
+// The epoch callback and the WASI output streams of a store reach its Go
+// state through the store's own handle, which Go deletes after the store:
+// no finalizer, no handle of their own.
 void spx_set_epoch_callback(wasmtime_store_t *store, uintptr_t handle);
+
+// Store set-up done in one call (see wasmtimex.StoreConfig). strs holds
+// NUL-terminated strings: nargs arguments, then nenv name/value pairs, then
+// npreopens host/guest directory pairs.
+typedef struct spx_store_config {
+  uint64_t epoch_deadline;  // 0: leave as is
+  uintptr_t handle;         // the store's Go state
+  bool epoch_callback;
+  bool wasi;
+  bool stdout_custom, stderr_custom;
+  size_t nargs, nenv, npreopens;
+  size_t stdin_len;
+} spx_store_config;
+wasmtime_error_t *spx_store_setup(wasmtime_store_t *store, spx_store_config c,
+                                  const char *strs, const char *stdin_data);
+
+// One allocation of spx_realloc_many; layout mirrors wasmtimex.Alloc.
+typedef struct spx_alloc {
+  uint32_t align;
+  uint32_t size;
+  uint32_t ptr;   // out
+  uint8_t copy;   // contents are the next size bytes of data
+} spx_alloc;
+
+// Result of spx_realloc_many: done allocations completed; if r has no
+// error and done < n, allocation `done` returned a range outside memory
+// (its ptr is set). mem/mem_size: the memory after the last realloc.
+typedef struct spx_many_result {
+  spx_result r;
+  size_t done;
+  uint8_t *mem;
+  size_t mem_size;
+} spx_many_result;
+spx_many_result spx_realloc_many(wasmtime_context_t *cx, wasmtime_func_t f, wasmtime_memory_t m,
+                                 spx_alloc *a, size_t n, const uint8_t *data, uintptr_t store);
 
 #endif

@@ -9,6 +9,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
 	"runtime/cgo"
@@ -224,6 +225,11 @@ type storeState struct {
 	active int    // calls into the guest in progress (Close refuses while > 0)
 	data   any
 	h      cgo.Handle // handle of this storeState; deleted by Close or cleanup
+
+	// Reached from C through h (see shim.c): the epoch callback and the
+	// WASI output writers.
+	onEpoch        func() (uint64, error)
+	stdout, stderr io.Writer
 }
 
 // Context is where wasm objects are used: a *Store, or a *Caller inside a
