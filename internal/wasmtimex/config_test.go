@@ -902,16 +902,18 @@ func TestReallocManyFailures(t *testing.T) {
 	})
 
 	t.Run("wrong value types", func(t *testing.T) {
-		// ReallocMany checks only the counts of parameters and results, so
-		// (i64, i64, i64, i64) -> i64 and the f64 equivalent are called as
-		// realloc. Remove the skip once it checks the value types.
-		t.Skip("BUG: ReallocMany accepts a realloc of 4 non-i32 parameters and 1 non-i32 result (config.go, realloc.params/results check)")
 		r := newReallocEnv(t, e, pre, nil)
+		var accepted []string
 		for _, name := range []string{"realloc_i64", "realloc_f64"} {
 			f := mustFunc(t, r.s, r.inst, name)
 			if _, _, err := wasmtimex.ReallocMany(r.s, f, r.mem, three(), data); err == nil {
-				t.Errorf("%s (four parameters, one result, not i32) accepted as realloc", name)
+				accepted = append(accepted, name)
 			}
+		}
+		if len(accepted) > 0 {
+			// Only the numbers of parameters and results are checked. The
+			// skip goes away once the value types are.
+			t.Skipf("BUG: ReallocMany accepts %v (4 parameters and 1 result, not i32) as realloc (config.go, params/results check)", accepted)
 		}
 	})
 
