@@ -69,6 +69,46 @@ type Component struct {
 	envKeys, envVals []string
 	// preopens are cfg.Files as WASI read-only directories.
 	preopens []wasmtimex.Preopen
+	// hot lists the exports looked up together with each instantiation:
+	// memory, realloc and free (always, at hotMemory, hotRealloc and
+	// hotFree), then the function exports of hotCalls that exist, whose
+	// index in hot hotIndex gives.
+	hot      *wasmtimex.ExportList
+	hotIndex map[string]int
+	// usesWASI reports an import from WASI preview 1; a module without
+	// one gets no WASI context (it could not reach it).
+	usesWASI bool
+}
+
+// Indexes in Component.hot.
+const (
+	hotMemory = iota
+	hotRealloc
+	hotFree
+	hotFirstCall
+)
+
+// maxHot bounds the length of Component.hot.
+const maxHot = hotFirstCall + 2
+
+// hotCalls returns the exports an embedder calls on most instances: the
+// WASI reactor initializer and the Spin entry point.
+func hotCalls() [maxHot - hotFirstCall]string {
+	return [...]string{"_initialize", "handle-http-request"}
+}
+
+func (c *Component) listHot() error {
+	names := []string{exportMemory, exportRealloc, exportFree}
+	c.hotIndex = make(map[string]int)
+	for _, n := range hotCalls() {
+		if c.HasExport(n) {
+			c.hotIndex[n] = len(names)
+			names = append(names, n)
+		}
+	}
+	var err error
+	c.hot, err = wasmtimex.NewExportList(names...)
+	return err
 }
 
 // allowedLabel returns the label equal to b if the component may open it,
@@ -133,6 +173,10 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 	}
 	if err := c.link(); err != nil {
 		return nil, fmt.Errorf("host: link component %q: %w", cfg.ID, err)
+	}
+	if err := c.listHot(); err != nil {
+		c.pre.Close()
+		return nil, fmt.Errorf("host: component %q: %w", cfg.ID, err)
 	}
 	e.mu.Lock()
 	if e.closed {
@@ -226,6 +270,9 @@ func (c *Component) link() error {
 			name = *n
 		}
 		full := mod + "." + name
+		if mod == wasiModule {
+			c.usesWASI = true
+		}
 		if defined[full] {
 			continue
 		}
@@ -311,8 +358,11 @@ func (c *Component) HasMemory() bool { return c.hasMemory }
 func (c *Component) Stubs() []string { return slices.Clone(c.stubs) }
 
 // deadline returns the instance deadline for ctx.
-func (c *Component) deadline(ctx context.Context, now time.Time) time.Time {
+func (c *Component) deadline(ctx context.Context, now time.Time, timeout time.Duration) time.Time {
 	d := now.Add(c.e.opts.Timeout)
+	if timeout > 0 && now.Add(timeout).Before(d) {
+		d = now.Add(timeout)
+	}
 	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
 		d = cd
 	}

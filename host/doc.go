@@ -36,7 +36,9 @@
 //     preopened read-only; stdout and stderr go to the configured writers
 //     or, by default, to the engine's Logger, one record per line tagged
 //     with the component id (never to the host process's own stdout); stdin
-//     is empty unless InstanceOptions.Stdin is set.
+//     is empty unless InstanceOptions.Stdin is set. A module that imports
+//     nothing from WASI gets no WASI context at all (it could not reach
+//     one), which saves its set-up and teardown on every instance.
 //   - key-value: implemented as Spin v1.5.1 does (spec §3.5, §5.1); see
 //     below.
 //   - spin-config.get-config: served from ComponentConfig.Variables.

@@ -250,17 +250,21 @@ func (e *Engine) Close() error {
 
 // acquire takes one of the engine's MaxInstances instance tokens, waiting
 // for one to be released until ctx is done or the engine is closed.
-func (e *Engine) acquire(ctx context.Context) error {
+func (e *Engine) acquire(ctx context.Context, deadline time.Time) error {
 	select {
 	case e.slots <- struct{}{}:
 		return nil
 	default:
 	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
 	select {
 	case e.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for one of %d instance slots: %w", cap(e.slots), ctx.Err())
+	case <-t.C:
+		return fmt.Errorf("waiting for one of %d instance slots: %w", cap(e.slots), errDeadline)
 	case <-e.stop:
 		return ErrClosed
 	}

@@ -160,10 +160,10 @@ func (g *callerGuest) realloc(align, size uint32) (uint32, error) {
 	if f.Params() != 4 || f.Results() != 1 {
 		return 0, fmt.Errorf("%s has %d parameters and %d results, want 4 and 1", exportRealloc, f.Params(), f.Results())
 	}
+	g.view = nil // realloc runs guest code, which may grow memory
 	if g.vals == nil {
 		g.vals = new([4]wasmtimex.Val)
 	}
-	g.view = nil // realloc runs guest code, which may grow memory
 	*g.vals = [4]wasmtimex.Val{{}, {}, {Lo: uint64(align)}, {Lo: uint64(size)}}
 	if err := f.Call(g.c, g.vals[:]); err != nil {
 		return 0, fmt.Errorf("%s(0, 0, %d, %d): %w", exportRealloc, align, size, err)

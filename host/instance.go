@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"time"
+	"unsafe"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spindlekv/spindle/internal/abi"
@@ -24,6 +25,11 @@ type InstanceOptions struct {
 	// Stdout captures standard output for this instance (used by WAGI);
 	// nil means the component's default.
 	Stdout io.Writer
+	// Timeout, if positive, also bounds the instance's deadline to
+	// Timeout from Instantiate, on top of ctx's deadline and
+	// Options.Timeout. It costs less than a context.WithTimeout: no timer
+	// is started unless the instance waits for a slot or uses a store.
+	Timeout time.Duration
 }
 
 // instanceState is the per-instance state host functions see (the
@@ -70,11 +76,16 @@ type Instance struct {
 	st     *instanceState
 	store  *wasmtimex.Store
 	inst   wasmtimex.Instance
-	funcs  map[string]wasmtimex.Func
-	vals   []wasmtimex.Val
-	allocs []wasmtimex.Alloc // AllocMany's buffer
+	funcs  map[string]wasmtimex.Func // looked up on first call
+	hot    [maxHot]wasmtimex.Func    // Component.hot's functions
+	hotOK  [maxHot]bool
+	vals   []wasmtimex.Val // a separate allocation: cgo checks all of it
 	view   []byte            // cached memory view; nil after any guest call
-	flush  []*lineLogger
+	// logs are the default stdout and stderr loggers, used when the
+	// component and the options give no writer; logged says which.
+	logs   [2]lineLogger
+	logged [2]bool
+	wasi   wasmtimex.WASIConfig
 	slot   bool // holds one of the engine's MaxInstances tokens
 	closed bool
 }
@@ -108,11 +119,11 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 		comp:       c,
 		ctx:        ctx,
 		start:      now,
-		deadline:   c.deadline(ctx, now),
+		deadline:   c.deadline(ctx, now, o.Timeout),
 		maxHandles: 1 << 32,
 	}
 	st.guest.st = st
-	if err := c.e.acquire(ctx); err != nil {
+	if err := c.e.acquire(ctx, st.deadline); err != nil {
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
 	}
 	i := &Instance{st: st, slot: true}
@@ -121,7 +132,9 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 		// stops the guest once ctx is done or the deadline has passed.
 		EpochDeadline: 1,
 		OnEpoch:       st.onEpoch,
-		WASI:          c.wasiConfig(i, &o),
+	}
+	if c.usesWASI {
+		cfg.WASI = c.wasiConfig(i, &o)
 	}
 	store, err := wasmtimex.NewStoreConfig(c.e.wt, st, cfg)
 	if err != nil {
@@ -129,7 +142,8 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, err)
 	}
 	i.store = store
-	inst, err := c.pre.Instantiate(store)
+	var exps [maxHot]wasmtimex.Export
+	inst, err := c.pre.InstantiateExports(store, c.hot, exps[:c.hot.Len()])
 	if errors.Is(err, wasmtimex.ErrClosed) {
 		i.Close()
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, ErrClosed)
@@ -140,11 +154,19 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 		return nil, err
 	}
 	i.inst = inst
-	if m, err := inst.Memory(store, exportMemory); err == nil {
+	if m, err := exps[hotMemory].Memory(); err == nil {
 		st.mem, st.hasMem = m, true
 	}
-	if f, err := inst.Func(store, exportRealloc); err == nil {
+	if f, err := exps[hotRealloc].Func(store); err == nil {
 		st.reallocFn, st.hasRealloc = f, true
+	}
+	if f, err := exps[hotFree].Func(store); err == nil {
+		st.freeFn, st.hasFree = f, true
+	}
+	for k := hotFirstCall; k < c.hot.Len(); k++ {
+		if f, err := exps[k].Func(store); err == nil {
+			i.hot[k], i.hotOK[k] = f, true
+		}
 	}
 	if c.HasExport("_initialize") {
 		if _, err := i.Call("_initialize"); err != nil {
@@ -206,9 +228,10 @@ func (st *instanceState) trapError(op string, cause error) error {
 	return fmt.Errorf("%w in component %q, %s: %w", ErrTrap, st.comp.id, op, cause)
 }
 
-// wasiConfig builds the WASI configuration of one instance.
+// wasiConfig builds the WASI configuration of one instance, in i.
 func (c *Component) wasiConfig(i *Instance, o *InstanceOptions) *wasmtimex.WASIConfig {
-	w := &wasmtimex.WASIConfig{
+	w := &i.wasi
+	*w = wasmtimex.WASIConfig{
 		Args:      o.Args,
 		EnvNames:  c.envKeys,
 		EnvValues: c.envVals,
@@ -223,18 +246,21 @@ func (c *Component) wasiConfig(i *Instance, o *InstanceOptions) *wasmtimex.WASIC
 	if w.Stdout == nil {
 		w.Stdout = c.cfg.Stdout
 	}
-	if w.Stdout == nil {
-		ll := &lineLogger{log: c.e.log, component: c.id, stream: "stdout"}
-		i.flush = append(i.flush, ll)
-		w.Stdout = ll
-	}
-	if w.Stderr == nil {
-		ll := &lineLogger{log: c.e.log, component: c.id, stream: "stderr"}
-		i.flush = append(i.flush, ll)
-		w.Stderr = ll
+	for k, out := range []*io.Writer{&w.Stdout, &w.Stderr} {
+		if *out == nil {
+			l := &i.logs[k]
+			l.log, l.component, l.stream = c.e.log, c.id, [2]string{"stdout", "stderr"}[k]
+			i.logged[k] = true
+			*out = l
+		}
 	}
 	return w
 }
+
+// Deadline returns the instance's execution deadline: the earliest of
+// ctx's deadline, Options.Timeout and InstanceOptions.Timeout from
+// Instantiate.
+func (i *Instance) Deadline() time.Time { return i.st.deadline }
 
 // Component returns the component this instance was made from.
 func (i *Instance) Component() *Component { return i.st.comp }
@@ -263,8 +289,10 @@ func (i *Instance) Close() error {
 	i.st.handles.clear()
 	i.funcs = nil
 	i.view = nil
-	for _, l := range i.flush {
-		l.Flush()
+	for k := range i.logs {
+		if i.logged[k] {
+			i.logs[k].Flush()
+		}
 	}
 	return nil
 }
@@ -296,6 +324,9 @@ func (i *Instance) Call(name string, args ...uint64) ([]uint64, error) {
 		return nil, fmt.Errorf("host: component %q: call %s: %d arguments, want %d", st.comp.id, name, len(args), len(sig.params))
 	}
 	f, ok := i.funcs[name]
+	if k, hot := st.comp.hotIndex[name]; hot && i.hotOK[k] {
+		f, ok = i.hot[k], true
+	}
 	if !ok {
 		var err error
 		f, err = i.inst.Func(i.store, name)
@@ -327,7 +358,7 @@ func (i *Instance) Call(name string, args ...uint64) ([]uint64, error) {
 // valBuf returns the instance's reusable value buffer with n values.
 func (i *Instance) valBuf(n int) []wasmtimex.Val {
 	if cap(i.vals) < n {
-		i.vals = make([]wasmtimex.Val, n, max(n, 8))
+		i.vals = make([]wasmtimex.Val, n, max(n, 10))
 	}
 	i.vals = i.vals[:n]
 	clear(i.vals)
@@ -407,6 +438,13 @@ type Block struct {
 	// Copy makes the next Size bytes of AllocMany's data the contents of
 	// the block; without it the block is left for the caller to Write.
 	Copy bool
+	_    [3]byte // Block has wasmtimex.Alloc's layout (see allocsOf)
+}
+
+// allocsOf views blocks as the wasmtimex.Alloc slice it is laid out as
+// (TestBlockLayout checks), so AllocMany copies nothing.
+func allocsOf(blocks []Block) []wasmtimex.Alloc {
+	return unsafe.Slice((*wasmtimex.Alloc)(unsafe.Pointer(unsafe.SliceData(blocks))), len(blocks))
 }
 
 // AllocMany allocates the blocks in order, each with one call of
@@ -431,18 +469,8 @@ func (i *Instance) AllocMany(blocks []Block, data []byte) error {
 	if err := st.ctx.Err(); err != nil {
 		return st.trapError("call "+exportRealloc, err)
 	}
-	if cap(i.allocs) < len(blocks) {
-		i.allocs = make([]wasmtimex.Alloc, len(blocks))
-	}
-	allocs := i.allocs[:len(blocks)]
-	for k, b := range blocks {
-		allocs[k] = wasmtimex.Alloc{Align: b.Align, Size: b.Size, Copy: b.Copy}
-	}
-	view, done, err := wasmtimex.ReallocMany(i.store, st.reallocFn, st.mem, allocs, data)
+	view, _, err := wasmtimex.ReallocMany(i.store, st.reallocFn, st.mem, allocsOf(blocks), data)
 	i.view = view
-	for k := range done {
-		blocks[k].Ptr = allocs[k].Ptr
-	}
 	if err == nil {
 		return nil
 	}
@@ -490,11 +518,6 @@ func (i *Instance) Free(ptr, size, align uint32) error {
 		return err
 	}
 	st := i.st
-	if !st.hasFree && st.comp.HasExport(exportFree) {
-		if f, err := i.inst.Func(i.store, exportFree); err == nil {
-			st.freeFn, st.hasFree = f, true
-		}
-	}
 	if !st.hasFree || st.freeFn.Params() != 3 || st.freeFn.Results() != 0 {
 		return fmt.Errorf("host: component %q: %w: %s(i32, i32, i32)", st.comp.id, ErrMissingExport, exportFree)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/internal/wagi"
@@ -59,7 +60,7 @@ func FuzzLift(f *testing.F) {
 	f.Add([]byte{}, uint32(0))
 	f.Fuzz(func(t *testing.T, mem []byte, ret uint32) {
 		g := &memGuest{mem: mem}
-		resp, err := lift(t.Context(), g, ret)
+		resp, err := lift(t.Context(), time.Now().Add(time.Minute), g, ret)
 		if err != nil {
 			return
 		}

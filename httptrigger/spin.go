@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -291,8 +292,8 @@ const retAreaSize = 28
 // the header array (ptr, n*16, 4), then the body (ptr, len, 1). It checks
 // tags, UTF-8, header syntax and the status range. ctx is checked between
 // headers so a guest returning millions of them cannot outlive the
-// request.
-func lift(ctx context.Context, g guest, ret uint32) (*spinResponse, error) {
+// request (ctx ended or deadline passed).
+func lift(ctx context.Context, deadline time.Time, g guest, ret uint32) (*spinResponse, error) {
 	area, err := g.Read(ret, retAreaSize)
 	if err != nil {
 		return nil, err
@@ -316,6 +317,9 @@ func lift(ctx context.Context, g guest, ret uint32) (*spinResponse, error) {
 			if i%64 == 63 {
 				if err := ctx.Err(); err != nil {
 					return nil, err
+				}
+				if !time.Now().Before(deadline) {
+					return nil, fmt.Errorf("lifting %d response headers: %w", hLen, context.DeadlineExceeded)
 				}
 			}
 			e := arr[16*i:]
@@ -424,8 +428,10 @@ func (h *Handler) serveSpin(w http.ResponseWriter, r *http.Request, t *target, p
 	}
 	uri := uriOf(r, path)
 	req := &spinRequest{method: method, uri: uri, r: r, body: body, spin: t.spinValues(r, path, uri)}
-	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
-	defer cancel()
+	// No context.WithTimeout here: the instance gets the timeout (its
+	// guest code is interrupted at the deadline by the epoch callback), so
+	// a request that uses no store starts no timer.
+	ctx := r.Context()
 	resp, err := h.runSpin(ctx, t, req)
 	if err != nil {
 		h.log.LogAttrs(ctx, levelFor(err), "httptrigger: request failed",
@@ -454,7 +460,7 @@ func (h *Handler) runSpin(ctx context.Context, t *target, req *spinRequest) (*sp
 		return nil, err
 	}
 	req.keys, req.nClient = keys, n
-	inst, err := t.comp.Instantiate(ctx, nil)
+	inst, err := t.comp.Instantiate(ctx, &host.InstanceOptions{Timeout: h.opts.Timeout})
 	if err != nil {
 		return nil, err
 	}
@@ -472,5 +478,5 @@ func (h *Handler) runSpin(ctx context.Context, t *target, req *spinRequest) (*sp
 	if len(res) != 1 {
 		return nil, errNoResult
 	}
-	return lift(ctx, inst, uint32(res[0]))
+	return lift(ctx, inst.Deadline(), inst, uint32(res[0]))
 }

@@ -260,3 +260,109 @@ func ReallocMany(cx Context, realloc Func, mem Memory, allocs []Alloc, data []by
 	}
 	return view, done, nil
 }
+
+// ExportList is a fixed list of export names that
+// InstancePre.InstantiateExports looks up in the same call into C as the
+// instantiation. It is immutable and safe for concurrent use.
+type ExportList struct {
+	names []string
+	buf   []byte
+	lens  []C.size_t
+}
+
+// NewExportList returns the list of names (each valid UTF-8).
+func NewExportList(names ...string) (*ExportList, error) {
+	l := &ExportList{names: append([]string(nil), names...)}
+	for _, n := range names {
+		if err := validName(n); err != nil {
+			return nil, fmt.Errorf("wasmtimex: export list: %w", err)
+		}
+		l.buf = append(l.buf, n...)
+		l.lens = append(l.lens, C.size_t(len(n)))
+	}
+	return l, nil
+}
+
+// Len returns the number of names.
+func (l *ExportList) Len() int { return len(l.names) }
+
+// Export is one export found by InstantiateExports: a function, a memory,
+// another kind of export, or nothing. It is a plain value, valid as long as
+// its store.
+type Export struct {
+	e    C.spx_export
+	name string
+	pre  *InstancePre
+}
+
+// Func returns the export as a function (see Instance.Func for the errors;
+// cx must be the store it was found in).
+func (x Export) Func(cx Context) (Func, error) {
+	if x.e.kind != C.WASMTIME_EXTERN_FUNC {
+		return Func{}, fmt.Errorf("wasmtimex: export %q is not a function: %w", x.name, ErrNotFound)
+	}
+	f := exportAs[C.wasmtime_func_t](&x.e)
+	c, _, err := checkStore(cx, f.store_id)
+	if err != nil {
+		return Func{}, fmt.Errorf("wasmtimex: export %q: %w", x.name, err)
+	}
+	return x.pre.funcInfo(c, f, x.name)
+}
+
+// Memory returns the export as a memory (ErrNotFound if it is not one).
+func (x Export) Memory() (Memory, error) { return memoryFromExport(x.e, x.name) }
+
+// InstantiateExports is Instantiate followed, in the same call into C, by
+// the lookup of the exports in list: out[i] receives list's name i (out
+// must have list.Len() elements). An export that does not exist is an
+// Export whose Func and Memory methods return ErrNotFound.
+func (p *InstancePre) InstantiateExports(s *Store, list *ExportList, out []Export) (Instance, error) {
+	if len(out) != list.Len() {
+		return Instance{}, fmt.Errorf("wasmtimex: instantiate: %d exports for a list of %d", len(out), list.Len())
+	}
+	cx, st, err := s.context()
+	if err != nil {
+		return Instance{}, fmt.Errorf("wasmtimex: instantiate: %w", err)
+	}
+	if s.ws.Engine != p.engine {
+		return Instance{}, fmt.Errorf("wasmtimex: instantiate: store of another engine: %w", ErrWrongStore)
+	}
+	es := st.exports[:0] // a buffer in the store's state: no allocation
+	if len(out) > len(st.exports) {
+		es = make([]C.spx_export, 0, len(out))
+	}
+	es = es[:len(out)]
+	var names *C.char
+	var lens *C.size_t
+	if len(list.buf) > 0 {
+		names = (*C.char)(unsafe.Pointer(&list.buf[0]))
+	}
+	if len(list.lens) > 0 {
+		lens = &list.lens[0]
+	}
+	var ep *C.spx_export
+	if len(es) > 0 {
+		ep = &es[0]
+	}
+	p.mu.RLock()
+	if p.ptr == nil {
+		p.mu.RUnlock()
+		return Instance{}, fmt.Errorf("wasmtimex: instantiate: %w", ErrClosed)
+	}
+	st.active++
+	r := C.spx_instantiate_exports(p.ptr, cx, C.uintptr_t(st.h), names, lens, C.size_t(len(es)), ep)
+	st.active--
+	p.mu.RUnlock()
+	runtime.KeepAlive(s)
+	runtime.KeepAlive(list)
+	if err := resultError(r); err != nil {
+		return Instance{}, fmt.Errorf("wasmtimex: instantiate: %w", err)
+	}
+	if st.id == 0 {
+		st.id = uint64(r.inst.store_id)
+	}
+	for i := range es {
+		out[i] = Export{e: es[i], name: list.names[i], pre: p}
+	}
+	return Instance{inst: r.inst, pre: p}, nil
+}

@@ -129,6 +129,24 @@ spx_export spx_caller_export(wasmtime_caller_t *caller, const char *name, size_t
   return r;
 }
 
+spx_result spx_instantiate_exports(const wasmtime_instance_pre_t *pre, wasmtime_context_t *cx,
+                                   uintptr_t store, const char *names, const size_t *lens,
+                                   size_t n, spx_export *out) {
+  spx_result r = spx_instantiate(pre, cx, store);
+  if (r.err != NULL || r.trap != NULL) return r;
+  for (size_t i = 0; i < n; i++) {
+    wasmtime_extern_t item;
+    if (wasmtime_instance_export_get(cx, &r.inst, names, lens[i], &item)) {
+      out[i].kind = item.kind;
+      out[i].of = item.of;
+    } else {
+      out[i].kind = 255;
+    }
+    names += lens[i];
+  }
+  return r;
+}
+
 static bool spx_numeric(const wasm_valtype_vec_t *v) {
   for (size_t i = 0; i < v->size; i++) {
     uint8_t k = wasm_valtype_kind(v->data[i]);

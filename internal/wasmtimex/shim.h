@@ -243,6 +243,12 @@ spx_export spx_instance_export(wasmtime_context_t *cx, wasmtime_instance_t inst,
                                const char *name, size_t name_len);
 spx_export spx_caller_export(wasmtime_caller_t *caller, const char *name, size_t name_len);
 
+// spx_instantiate, then on success the lookup of n exports: names holds
+// their bytes back to back, lens their lengths; out[i] gets export i.
+spx_result spx_instantiate_exports(const wasmtime_instance_pre_t *pre, wasmtime_context_t *cx,
+                                   uintptr_t store, const char *names, const size_t *lens,
+                                   size_t n, spx_export *out);
+
 // Function type: counts and kinds (up to 255 each); returns false if any
 // param/result is not i32/i64/f32/f64.
 typedef struct spx_functype_info {

@@ -230,6 +230,10 @@ type storeState struct {
 	// WASI output writers.
 	onEpoch        func() (uint64, error)
 	stdout, stderr io.Writer
+
+	// exports is InstantiateExports' buffer, passed to C (the array holds
+	// no Go pointers).
+	exports [8]C.spx_export
 }
 
 // Context is where wasm objects are used: a *Store, or a *Caller inside a
@@ -423,12 +427,16 @@ func (i Instance) Func(cx Context, name string) (Func, error) {
 	if e.kind != C.WASMTIME_EXTERN_FUNC || i.pre == nil {
 		return funcFromExport(c, e, name)
 	}
-	f := exportAs[C.wasmtime_func_t](&e)
-	if v, ok := i.pre.funcTypes.Load(name); ok {
+	return i.pre.funcInfo(c, exportAs[C.wasmtime_func_t](&e), name)
+}
+
+// funcInfo returns the Func for the export name, whose type is cached.
+func (p *InstancePre) funcInfo(c *C.wasmtime_context_t, f C.wasmtime_func_t, name string) (Func, error) {
+	if v, ok := p.funcTypes.Load(name); ok {
 		return v.(funcInfo).fn(f, name)
 	}
 	info := funcInfoOf(c, f)
-	i.pre.funcTypes.Store(name, info)
+	p.funcTypes.Store(name, info)
 	return info.fn(f, name)
 }
 
