@@ -110,6 +110,9 @@ func (hf *hostFunc) define(l *wasmtime.Linker, module, name string) error {
 		st.depth++
 		defer func() { st.depth-- }()
 		g.c, g.view = c, nil
+		if v, ok := c.MemoryView(); ok && st.hasMem {
+			g.view = v // the instance's memory, fetched by the trampoline
+		}
 		for k, v := range vals {
 			args[k] = uint64(v.U32())
 		}
@@ -165,7 +168,17 @@ func (g *callerGuest) realloc(align, size uint32) (uint32, error) {
 		g.vals = new([4]wasmtimex.Val)
 	}
 	*g.vals = [4]wasmtimex.Val{{}, {}, {Lo: uint64(align)}, {Lo: uint64(size)}}
-	if err := f.Call(g.c, g.vals[:]); err != nil {
+	var err error
+	if g.st.hasMem {
+		var view []byte
+		view, err = f.CallWithMemory(g.c, g.vals[:], g.st.mem)
+		if err == nil {
+			g.view = view
+		}
+	} else {
+		err = f.Call(g.c, g.vals[:])
+	}
+	if err != nil {
 		return 0, fmt.Errorf("%s(0, 0, %d, %d): %w", exportRealloc, align, size, err)
 	}
 	return checkAlloc(g.memory(), g.vals[0].U32(), align, size)

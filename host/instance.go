@@ -372,7 +372,18 @@ func (i *Instance) call(name string, f wasmtimex.Func, vals []wasmtimex.Val) err
 		return st.trapError("call "+name, err)
 	}
 	i.view = nil
-	err := f.Call(i.store, vals)
+	var err error
+	if st.hasMem {
+		// Host functions and lift find the memory without a call of
+		// their own.
+		var view []byte
+		view, err = f.CallWithMemory(i.store, vals, st.mem)
+		if err == nil {
+			i.view = view
+		}
+	} else {
+		err = f.Call(i.store, vals)
+	}
 	if err == nil {
 		return nil
 	}

@@ -33,6 +33,22 @@ type Caller struct {
 	ptr *C.wasmtime_caller_t
 	cx  *C.wasmtime_context_t
 	st  *storeState
+	// view is the memory named by the Func.CallWithMemory or ReallocMany
+	// that entered the guest, as of the host function's entry.
+	view    []byte
+	hasView bool
+}
+
+// MemoryView returns the contents, as of this host function's entry, of
+// the memory that the Func.CallWithMemory or ReallocMany which entered
+// the guest named, and true; or false if the guest was entered otherwise.
+// It costs no call into C. Like Memory.Data's slice, it is invalid after
+// any call into the guest.
+func (c *Caller) MemoryView() ([]byte, bool) {
+	if c.ptr == nil || !c.hasView {
+		return nil, false
+	}
+	return c.view, true
 }
 
 // errNotEntered: the host function was reached without going through this
@@ -150,9 +166,15 @@ func DefineFuncUnchecked(l *wasmtime.Linker, module, name string, params, result
 }
 
 //export spxHostCall
-func spxHostCall(env, store C.uintptr_t, caller *C.wasmtime_caller_t, cx *C.wasmtime_context_t, vals *C.wasmtime_val_raw_t, n C.size_t) (trap *C.wasm_trap_t, errHandle C.uintptr_t) {
+func spxHostCall(env, store C.uintptr_t, caller *C.wasmtime_caller_t, cx *C.wasmtime_context_t, vals *C.wasmtime_val_raw_t, n C.size_t, mem *C.uint8_t, memSize C.size_t, hasMem C.bool) (trap *C.wasm_trap_t, errHandle C.uintptr_t) {
 	hf := cgo.Handle(env).Value().(*hostFunc)
-	c := &Caller{ptr: caller, cx: cx}
+	c := &Caller{ptr: caller, cx: cx, hasView: bool(hasMem)}
+	if c.hasView {
+		c.view = []byte{}
+		if memSize > 0 {
+			c.view = unsafe.Slice((*byte)(unsafe.Pointer(mem)), int(memSize))
+		}
+	}
 	if store != 0 {
 		c.st, _ = cgo.Handle(store).Value().(*storeState)
 	}
@@ -161,7 +183,7 @@ func spxHostCall(env, store C.uintptr_t, caller *C.wasmtime_caller_t, cx *C.wasm
 		args = unsafe.Slice((*Val)(unsafe.Pointer(vals)), int(n))
 	}
 	err := callHost(hf, c, args)
-	c.ptr = nil
+	c.ptr, c.view = nil, nil
 	if err == nil {
 		return nil, 0
 	}

@@ -24,6 +24,13 @@ static __thread uintptr_t spx_pending;
 // without a global lookup. Saved and restored around each call for nesting.
 static __thread uintptr_t spx_current;
 
+// spx_mem_cur is the memory that the innermost spx_call_mem on this thread
+// named (spx_has_mem false if none, or if the innermost call is a plain
+// spx_call): host functions receive its current contents, so they need no
+// call of their own to find them. Saved and restored around each call.
+static __thread bool spx_has_mem;
+static __thread wasmtime_memory_t spx_mem_cur;
+
 static void spx_set_pending(uintptr_t h) {
   if (spx_pending != 0) {
     spxDeleteHandle(spx_pending);
@@ -85,9 +92,12 @@ spx_result spx_instantiate(const wasmtime_instance_pre_t *pre, wasmtime_context_
   wasm_trap_t *trap = NULL;
   wasmtime_instance_t inst = {0, 0};
   uintptr_t prev = spx_current;
+  bool prev_has = spx_has_mem;
   spx_current = store;
+  spx_has_mem = false;
   wasmtime_error_t *err = wasmtime_instance_pre_instantiate(pre, cx, &inst, &trap);
   spx_current = prev;
+  spx_has_mem = prev_has;
   spx_result r = spx_finish(err, trap, stale);
   r.inst = inst;
   return r;
@@ -98,10 +108,35 @@ spx_result spx_call(wasmtime_context_t *cx, wasmtime_func_t f,
   uintptr_t stale = spx_take_stale();
   wasm_trap_t *trap = NULL;
   uintptr_t prev = spx_current;
+  bool prev_has = spx_has_mem;
   spx_current = store;
+  spx_has_mem = false;
   wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, &f, vals, n, &trap);
   spx_current = prev;
+  spx_has_mem = prev_has;
   return spx_finish(err, trap, stale);
+}
+
+spx_mem_result spx_call_mem(wasmtime_context_t *cx, wasmtime_func_t f,
+                            wasmtime_val_raw_t *vals, size_t n, uintptr_t store,
+                            wasmtime_memory_t m) {
+  uintptr_t stale = spx_take_stale();
+  wasm_trap_t *trap = NULL;
+  uintptr_t prev = spx_current;
+  bool prev_has = spx_has_mem;
+  wasmtime_memory_t prev_mem = spx_mem_cur;
+  spx_current = store;
+  spx_has_mem = true;
+  spx_mem_cur = m;
+  wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, &f, vals, n, &trap);
+  spx_current = prev;
+  spx_has_mem = prev_has;
+  spx_mem_cur = prev_mem;
+  spx_mem_result out;
+  out.r = spx_finish(err, trap, stale);
+  out.mem.data = wasmtime_memory_data(cx, &m);
+  out.mem.size = wasmtime_memory_data_size(cx, &m);
+  return out;
 }
 
 spx_export spx_instance_export(wasmtime_context_t *cx, wasmtime_instance_t inst,
@@ -176,8 +211,15 @@ spx_mem spx_memory_data(wasmtime_context_t *cx, wasmtime_memory_t m) {
 
 static wasm_trap_t *spx_host_trampoline(void *env, wasmtime_caller_t *caller,
                                         wasmtime_val_raw_t *vals, size_t n) {
+  wasmtime_context_t *cx = wasmtime_caller_context(caller);
+  uint8_t *mem = NULL;
+  size_t mem_size = 0;
+  if (spx_has_mem) {
+    mem = wasmtime_memory_data(cx, &spx_mem_cur);
+    mem_size = wasmtime_memory_data_size(cx, &spx_mem_cur);
+  }
   struct spxHostCall_return r =
-      spxHostCall((uintptr_t)env, spx_current, caller, wasmtime_caller_context(caller), vals, n);
+      spxHostCall((uintptr_t)env, spx_current, caller, cx, vals, n, mem, mem_size, spx_has_mem);
   if (r.r1 != 0) {
     spx_set_pending(r.r1);
   }
@@ -319,7 +361,11 @@ spx_many_result spx_realloc_many(wasmtime_context_t *cx, wasmtime_func_t f, wasm
   wasm_trap_t *trap = NULL;
   wasmtime_error_t *err = NULL;
   uintptr_t prev = spx_current;
+  bool prev_has = spx_has_mem;
+  wasmtime_memory_t prev_mem = spx_mem_cur;
   spx_current = store;
+  spx_has_mem = true;
+  spx_mem_cur = m;
   size_t off = 0;
   for (; out.done < n; out.done++) {
     spx_alloc *b = &a[out.done];
@@ -338,6 +384,8 @@ spx_many_result spx_realloc_many(wasmtime_context_t *cx, wasmtime_func_t f, wasm
     }
   }
   spx_current = prev;
+  spx_has_mem = prev_has;
+  spx_mem_cur = prev_mem;
   out.r = spx_finish(err, trap, stale);
   out.mem = wasmtime_memory_data(cx, &m);
   out.mem_size = wasmtime_memory_data_size(cx, &m);

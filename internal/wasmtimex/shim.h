@@ -234,6 +234,22 @@ spx_result spx_instantiate(const wasmtime_instance_pre_t *pre, wasmtime_context_
 spx_result spx_call(wasmtime_context_t *cx, wasmtime_func_t f,
                     wasmtime_val_raw_t *vals, size_t n, uintptr_t store);
 
+typedef struct spx_mem {
+  uint8_t *data;
+  size_t size;
+} spx_mem;
+
+// spx_call that also names m, the memory of f's instance: host functions
+// called meanwhile receive its contents, and so does the caller after the
+// call.
+typedef struct spx_mem_result {
+  spx_result r;
+  spx_mem mem;
+} spx_mem_result;
+spx_mem_result spx_call_mem(wasmtime_context_t *cx, wasmtime_func_t f,
+                            wasmtime_val_raw_t *vals, size_t n, uintptr_t store,
+                            wasmtime_memory_t m);
+
 // Export lookup. kind_out is set to the extern kind, or 255 if absent.
 typedef struct spx_export {
   uint8_t kind;
@@ -258,10 +274,7 @@ typedef struct spx_functype_info {
 } spx_functype_info;
 spx_functype_info spx_func_info(wasmtime_context_t *cx, wasmtime_func_t f);
 
-typedef struct spx_mem {
-  uint8_t *data;
-  size_t size;
-} spx_mem;
+
 spx_mem spx_memory_data(wasmtime_context_t *cx, wasmtime_memory_t m);
 
 wasmtime_error_t *spx_define_func_unchecked(wasmtime_linker_t *l,

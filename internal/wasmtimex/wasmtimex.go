@@ -541,6 +541,38 @@ func (f Func) Call(cx Context, vals []Val) error {
 	return resultError(r)
 }
 
+// CallWithMemory is Call for a function whose instance has the memory mem:
+// host functions called during the call find mem's contents with
+// Caller.MemoryView, and CallWithMemory returns mem's contents after the
+// call (also after a failed call), each without a call into C of its own.
+func (f Func) CallWithMemory(cx Context, vals []Val, mem Memory) ([]byte, error) {
+	c, st, err := checkStore(cx, f.f.store_id)
+	if err != nil {
+		return nil, fmt.Errorf("wasmtimex: call: %w", err)
+	}
+	if *(*C.uint64_t)(unsafe.Pointer(&mem.m)) != f.f.store_id {
+		return nil, fmt.Errorf("wasmtimex: call: memory: %w", ErrWrongStore)
+	}
+	n := f.Len()
+	if len(vals) < n {
+		return nil, fmt.Errorf("wasmtimex: call: %d values for %d: %w", len(vals), n, ErrShortArgs)
+	}
+	var p *C.wasmtime_val_raw_t
+	if n > 0 {
+		p = (*C.wasmtime_val_raw_t)(unsafe.Pointer(unsafe.SliceData(vals)))
+	}
+	st.active++
+	r := C.spx_call_mem(c, f.f, p, C.size_t(n), C.uintptr_t(st.h), mem.m)
+	st.active--
+	runtime.KeepAlive(vals)
+	runtime.KeepAlive(cx)
+	view := []byte{}
+	if r.mem.size > 0 {
+		view = unsafe.Slice((*byte)(unsafe.Pointer(r.mem.data)), int(r.mem.size))
+	}
+	return view, resultError(r.r)
+}
+
 // Memory is an exported linear memory. It is a plain value, valid as long
 // as its store.
 type Memory struct {
