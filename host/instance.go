@@ -73,14 +73,14 @@ type instanceState struct {
 // for concurrent use. Close releases it; every method after Close returns
 // an error matching ErrClosed.
 type Instance struct {
-	st     *instanceState
-	store  *wasmtimex.Store
-	inst   wasmtimex.Instance
-	funcs  map[string]wasmtimex.Func // looked up on first call
-	hot    [maxHot]wasmtimex.Func    // Component.hot's functions
-	hotOK  [maxHot]bool
-	vals   []wasmtimex.Val // a separate allocation: cgo checks all of it
-	view   []byte            // cached memory view; nil after any guest call
+	st    *instanceState
+	store *wasmtimex.Store
+	inst  wasmtimex.Instance
+	funcs map[string]wasmtimex.Func // looked up on first call
+	hot   [maxHot]wasmtimex.Func    // Component.hot's functions
+	hotOK [maxHot]bool
+	vals  []wasmtimex.Val // a separate allocation: cgo checks all of it
+	view  []byte          // cached memory view; nil after any guest call
 	// logs are the default stdout and stderr loggers, used when the
 	// component and the options give no writer; logged says which.
 	logs   [2]lineLogger
