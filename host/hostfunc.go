@@ -160,8 +160,8 @@ func (g *callerGuest) realloc(align, size uint32) (uint32, error) {
 			return 0, fmt.Errorf("%w: %s", ErrMissingExport, exportRealloc)
 		}
 	}
-	if f.Params() != 4 || f.Results() != 1 {
-		return 0, fmt.Errorf("%s has %d parameters and %d results, want 4 and 1", exportRealloc, f.Params(), f.Results())
+	if f.Params() != 4 || f.Results() != 1 || !f.AllI32() {
+		return 0, fmt.Errorf("%s has %d parameters and %d results (all i32: %t), want (i32, i32, i32, i32) -> i32", exportRealloc, f.Params(), f.Results(), f.AllI32())
 	}
 	g.view = nil // realloc runs guest code, which may grow memory
 	if g.vals == nil {

@@ -421,7 +421,7 @@ func (i *Instance) Alloc(align, size uint32) (uint32, error) {
 		return 0, err
 	}
 	st := i.st
-	if !st.hasRealloc || st.reallocFn.Params() != 4 || st.reallocFn.Results() != 1 {
+	if !st.hasRealloc || st.reallocFn.Params() != 4 || st.reallocFn.Results() != 1 || !st.reallocFn.AllI32() {
 		return 0, fmt.Errorf("host: component %q: %w: %s(i32, i32, i32, i32) -> i32", st.comp.id, ErrMissingExport, exportRealloc)
 	}
 	vals := i.valBuf(4)
@@ -471,11 +471,20 @@ func (i *Instance) AllocMany(blocks []Block, data []byte) error {
 		return err
 	}
 	st := i.st
-	if !st.hasRealloc || st.reallocFn.Params() != 4 || st.reallocFn.Results() != 1 {
+	if !st.hasRealloc || st.reallocFn.Params() != 4 || st.reallocFn.Results() != 1 || !st.reallocFn.AllI32() {
 		return fmt.Errorf("host: component %q: %w: %s(i32, i32, i32, i32) -> i32", st.comp.id, ErrMissingExport, exportRealloc)
 	}
 	if !st.hasMem {
 		return fmt.Errorf("host: component %q: %w: %s", st.comp.id, ErrMissingExport, exportMemory)
+	}
+	total := 0
+	for _, b := range blocks {
+		if b.Copy {
+			total += int(b.Size)
+		}
+	}
+	if total != len(data) {
+		return fmt.Errorf("host: component %q: alloc: %d bytes of data for %d bytes of Copy blocks", st.comp.id, len(data), total)
 	}
 	if err := st.ctx.Err(); err != nil {
 		return st.trapError("call "+exportRealloc, err)
@@ -529,7 +538,7 @@ func (i *Instance) Free(ptr, size, align uint32) error {
 		return err
 	}
 	st := i.st
-	if !st.hasFree || st.freeFn.Params() != 3 || st.freeFn.Results() != 0 {
+	if !st.hasFree || st.freeFn.Params() != 3 || st.freeFn.Results() != 0 || !st.freeFn.AllI32() {
 		return fmt.Errorf("host: component %q: %w: %s(i32, i32, i32)", st.comp.id, ErrMissingExport, exportFree)
 	}
 	vals := i.valBuf(3)

@@ -45,9 +45,13 @@ type WASIConfig struct {
 	EnvNames, EnvValues []string
 	// Stdin is the guest's standard input; nil means empty.
 	Stdin []byte
-	// Stdout and Stderr receive the guest's output, on the goroutine that
-	// entered the guest; nil discards it. A writer that fails (or panics)
-	// without writing anything makes the guest's write fail with EIO.
+	// Stdout and Stderr receive the guest's output; nil discards it.
+	// wasmtime may call them from a thread of its own, so on another
+	// goroutine than the one that entered the guest, but the guest's write
+	// waits for them: they never run concurrently with that goroutine's
+	// call, nor after it returns. A writer that fails (or panics) without
+	// writing anything, or reports a count outside [0, len(p)], makes the
+	// guest's write fail with EIO.
 	Stdout, Stderr io.Writer
 	// Preopens are host directories the guest may read (read-only).
 	Preopens []Preopen
@@ -177,6 +181,9 @@ func spxStdioWrite(h C.uintptr_t, stream C.int, buf *C.uchar, n C.size_t) (ret C
 		return C.ptrdiff_t(n)
 	}
 	written, err := w.Write(unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(n)))
+	if written < 0 || written > int(n) {
+		return -eio // a broken io.Writer; wasmtime must never see it
+	}
 	if err != nil && written == 0 {
 		return -eio
 	}
@@ -219,8 +226,8 @@ func ReallocMany(cx Context, realloc Func, mem Memory, allocs []Alloc, data []by
 	if *(*C.uint64_t)(unsafe.Pointer(&mem.m)) != realloc.f.store_id {
 		return nil, 0, fmt.Errorf("wasmtimex: realloc: memory: %w", ErrWrongStore)
 	}
-	if realloc.params != 4 || realloc.results != 1 {
-		return nil, 0, fmt.Errorf("wasmtimex: realloc has %d parameters and %d results, want 4 and 1", realloc.params, realloc.results)
+	if realloc.params != 4 || realloc.results != 1 || !realloc.allI32 {
+		return nil, 0, fmt.Errorf("wasmtimex: realloc has %d parameters and %d results (all i32: %t), want (i32, i32, i32, i32) -> i32", realloc.params, realloc.results, realloc.allI32)
 	}
 	total := 0
 	for _, a := range allocs {

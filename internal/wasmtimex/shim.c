@@ -190,6 +190,13 @@ static bool spx_numeric(const wasm_valtype_vec_t *v) {
   return true;
 }
 
+static bool spx_all_i32(const wasm_valtype_vec_t *v) {
+  for (size_t i = 0; i < v->size; i++) {
+    if (wasm_valtype_kind(v->data[i]) != 0) return false;  // WASM_I32
+  }
+  return true;
+}
+
 spx_functype_info spx_func_info(wasmtime_context_t *cx, wasmtime_func_t f) {
   spx_functype_info r;
   wasm_functype_t *ty = wasmtime_func_type(cx, &f);
@@ -198,6 +205,7 @@ spx_functype_info spx_func_info(wasmtime_context_t *cx, wasmtime_func_t f) {
   r.nparams = (uint32_t)ps->size;
   r.nresults = (uint32_t)rs->size;
   r.numeric = spx_numeric(ps) && spx_numeric(rs);
+  r.all_i32 = spx_all_i32(ps) && spx_all_i32(rs);
   wasm_functype_delete(ty);
   return r;
 }

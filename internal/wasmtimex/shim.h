@@ -271,6 +271,7 @@ typedef struct spx_functype_info {
   uint32_t nparams;
   uint32_t nresults;
   bool numeric;
+  bool all_i32;
 } spx_functype_info;
 spx_functype_info spx_func_info(wasmtime_context_t *cx, wasmtime_func_t f);
 

@@ -471,19 +471,19 @@ func exportAs[T any](e *C.spx_export) T {
 // funcInfo is what Func needs to know about a function's type.
 type funcInfo struct {
 	params, results uint32
-	numeric         bool
+	numeric, allI32 bool
 }
 
 func funcInfoOf(c *C.wasmtime_context_t, f C.wasmtime_func_t) funcInfo {
 	info := C.spx_func_info(c, f)
-	return funcInfo{params: uint32(info.nparams), results: uint32(info.nresults), numeric: bool(info.numeric)}
+	return funcInfo{params: uint32(info.nparams), results: uint32(info.nresults), numeric: bool(info.numeric), allI32: bool(info.all_i32)}
 }
 
 func (fi funcInfo) fn(f C.wasmtime_func_t, name string) (Func, error) {
 	if !fi.numeric {
 		return Func{}, fmt.Errorf("wasmtimex: export %q: %w", name, ErrUnsupportedType)
 	}
-	return Func{f: f, params: fi.params, results: fi.results}, nil
+	return Func{f: f, params: fi.params, results: fi.results, allI32: fi.allI32}, nil
 }
 
 func memoryFromExport(e C.spx_export, name string) (Memory, error) {
@@ -498,7 +498,12 @@ func memoryFromExport(e C.spx_export, name string) (Memory, error) {
 type Func struct {
 	f               C.wasmtime_func_t
 	params, results uint32
+	allI32          bool
 }
+
+// AllI32 reports whether every parameter and result is an i32, as in
+// every canonical ABI function of the Spin 1.x ABI.
+func (f Func) AllI32() bool { return f.allI32 }
 
 // Params returns the number of parameters.
 func (f Func) Params() int { return int(f.params) }
