@@ -47,9 +47,8 @@ type instanceState struct {
 	maxHandles uint64
 
 	// kvCtx is ctx bounded by the deadline, for store calls; made on first
-	// use and cancelled by Close.
-	kvCtx    context.Context
-	kvCancel context.CancelFunc
+	// use and stopped by Close.
+	kvCtx *storeCtx
 
 	// hostErr is the error a host function trapped with, reported by the
 	// failed call in place of wasmtime's message.
@@ -182,10 +181,10 @@ func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*In
 // cannot outlive it.
 func (st *instanceState) storeCtx() context.Context {
 	if d, ok := st.ctx.Deadline(); ok && !d.After(st.deadline) {
-		return st.ctx // already ends by the deadline: no timer of its own
+		return st.ctx // already ends by the deadline
 	}
 	if st.kvCtx == nil {
-		st.kvCtx, st.kvCancel = context.WithDeadlineCause(st.ctx, st.deadline, errDeadline)
+		st.kvCtx = newStoreCtx(st.ctx, st.deadline)
 	}
 	return st.kvCtx
 }
@@ -283,8 +282,8 @@ func (i *Instance) Close() error {
 		i.slot = false
 		i.st.comp.e.release()
 	}
-	if i.st.kvCancel != nil {
-		i.st.kvCancel()
+	if i.st.kvCtx != nil {
+		i.st.kvCtx.stop()
 	}
 	i.st.handles.clear()
 	i.funcs = nil

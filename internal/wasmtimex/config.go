@@ -107,14 +107,33 @@ func (s *Store) configure(cfg *StoreConfig) error {
 	if len(strs) > 0 {
 		strsp = (*C.char)(unsafe.Pointer(&strs[0]))
 	}
-	cerr := C.spx_store_setup(storePtr(s.ws), c, strsp, stdin)
+	r := C.spx_store_setup(storePtr(s.ws), c, strsp, stdin)
 	runtime.KeepAlive(strs)
 	runtime.KeepAlive(cfg)
 	runtime.KeepAlive(s)
-	if cerr != nil {
-		return takeError(cerr, nil)
+	switch r.code {
+	case C.SPX_SETUP_OK:
+		return nil
+	case C.SPX_SETUP_NOMEM:
+		return errors.New("WASI set-up: out of memory")
+	case C.SPX_SETUP_ARGS:
+		return errors.New("WASI argument is not valid UTF-8")
+	case C.SPX_SETUP_ENV:
+		return errors.New("WASI environment is not valid UTF-8")
+	case C.SPX_SETUP_PREOPEN:
+		p := cfg.WASI.Preopens[r.index]
+		return fmt.Errorf("cannot preopen directory %q at %q (missing, not a directory, not readable, or not UTF-8)", p.HostDir, p.GuestDir)
+	default:
+		return fmt.Errorf("WASI set-up: %s", errorText(r.err))
 	}
-	return nil
+}
+
+// errorText returns the message of err and frees it.
+func errorText(err *C.wasmtime_error_t) string {
+	var msg C.wasm_byte_vec_t
+	C.wasmtime_error_message(err, &msg)
+	C.wasmtime_error_delete(err)
+	return byteVecString(&msg, false)
 }
 
 // wasiStrings lays out w's strings as shim.c's spx_store_config expects:

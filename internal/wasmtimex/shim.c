@@ -292,8 +292,10 @@ static const char *spx_next(const char *s) {
   return s + 1;
 }
 
-static wasmtime_error_t *spx_wasi_config(wasi_config_t *w, spx_store_config c,
-                                         const char *strs, const char *stdin_data) {
+// spx_wasi_config fills w; it returns SPX_SETUP_OK or the failure's code,
+// and for a preopen the index of the directory in *index.
+static int spx_wasi_config(wasi_config_t *w, spx_store_config c, const char *strs,
+                           const char *stdin_data, int64_t *index) {
   size_t n = c.nargs > c.nenv ? c.nargs : c.nenv;
   const char **a = NULL, **b = NULL;
   if (n > 0) {
@@ -302,38 +304,37 @@ static wasmtime_error_t *spx_wasi_config(wasi_config_t *w, spx_store_config c,
     if (a == NULL || b == NULL) {
       free(a);
       free(b);
-      return wasmtime_error_new("out of memory");
+      return SPX_SETUP_NOMEM;
     }
   }
   const char *s = strs;
-  wasmtime_error_t *err = NULL;
+  int code = SPX_SETUP_OK;
   if (c.nargs > 0) {
     for (size_t i = 0; i < c.nargs; i++, s = spx_next(s)) a[i] = s;
-    if (!wasi_config_set_argv(w, c.nargs, a)) err = wasmtime_error_new("WASI argument is not valid UTF-8");
+    if (!wasi_config_set_argv(w, c.nargs, a)) code = SPX_SETUP_ARGS;
   }
-  if (err == NULL && c.nenv > 0) {
+  if (code == SPX_SETUP_OK && c.nenv > 0) {
     for (size_t i = 0; i < c.nenv; i++) {
       a[i] = s;
       s = spx_next(s);
       b[i] = s;
       s = spx_next(s);
     }
-    if (!wasi_config_set_env(w, c.nenv, a, b)) err = wasmtime_error_new("WASI environment is not valid UTF-8");
+    if (!wasi_config_set_env(w, c.nenv, a, b)) code = SPX_SETUP_ENV;
   }
   free(a);
   free(b);
-  for (size_t i = 0; err == NULL && i < c.npreopens; i++) {
+  for (size_t i = 0; code == SPX_SETUP_OK && i < c.npreopens; i++) {
     const char *host = s;
     const char *guest = spx_next(host);
     s = spx_next(guest);
     // read-only: WASMTIME_WASI_DIR_PERMS_READ, WASMTIME_WASI_FILE_PERMS_READ
     if (!wasi_config_preopen_dir(w, host, guest, 1, 1)) {
-      char msg[512];
-      snprintf(msg, sizeof msg, "cannot preopen directory %s at %s", host, guest);
-      err = wasmtime_error_new(msg);
+      code = SPX_SETUP_PREOPEN;
+      *index = (int64_t)i;
     }
   }
-  if (err != NULL) return err;
+  if (code != SPX_SETUP_OK) return code;
   if (c.stdin_len > 0) {
     wasm_byte_vec_t v;
     wasm_byte_vec_new(&v, c.stdin_len, stdin_data);
@@ -341,25 +342,29 @@ static wasmtime_error_t *spx_wasi_config(wasi_config_t *w, spx_store_config c,
   }
   if (c.stdout_custom) wasi_config_set_stdout_custom(w, spx_stdout_write, (void *)c.handle, NULL);
   if (c.stderr_custom) wasi_config_set_stderr_custom(w, spx_stderr_write, (void *)c.handle, NULL);
-  return NULL;
+  return SPX_SETUP_OK;
 }
 
-wasmtime_error_t *spx_store_setup(wasmtime_store_t *store, spx_store_config c,
-                                  const char *strs, const char *stdin_data) {
+spx_setup_result spx_store_setup(wasmtime_store_t *store, spx_store_config c,
+                                 const char *strs, const char *stdin_data) {
+  spx_setup_result r = {SPX_SETUP_OK, -1, NULL};
   wasmtime_context_t *cx = wasmtime_store_context(store);
   if (c.wasi) {
     wasi_config_t *w = wasi_config_new();
-    wasmtime_error_t *err = spx_wasi_config(w, c, strs, stdin_data);
-    if (err != NULL) {
+    r.code = spx_wasi_config(w, c, strs, stdin_data, &r.index);
+    if (r.code != SPX_SETUP_OK) {
       wasi_config_delete(w);
-      return err;
+      return r;
     }
-    err = wasmtime_context_set_wasi(cx, w);  // takes ownership of w
-    if (err != NULL) return err;
+    r.err = wasmtime_context_set_wasi(cx, w);  // takes ownership of w
+    if (r.err != NULL) {
+      r.code = SPX_SETUP_WASMTIME;
+      return r;
+    }
   }
   if (c.epoch_deadline) wasmtime_context_set_epoch_deadline(cx, c.epoch_deadline);
   if (c.epoch_callback) spx_set_epoch_callback(store, c.handle);
-  return NULL;
+  return r;
 }
 
 spx_many_result spx_realloc_many(wasmtime_context_t *cx, wasmtime_func_t f, wasmtime_memory_t m,

@@ -300,8 +300,22 @@ typedef struct spx_store_config {
   size_t nargs, nenv, npreopens;
   size_t stdin_len;
 } spx_store_config;
-wasmtime_error_t *spx_store_setup(wasmtime_store_t *store, spx_store_config c,
-                                  const char *strs, const char *stdin_data);
+// Outcome of spx_store_setup: a code, the index of the failing directory
+// (SPX_SETUP_PREOPEN), and wasmtime's error (SPX_SETUP_WASMTIME; the
+// caller frees it).
+#define SPX_SETUP_OK 0
+#define SPX_SETUP_NOMEM 1
+#define SPX_SETUP_ARGS 2
+#define SPX_SETUP_ENV 3
+#define SPX_SETUP_PREOPEN 4
+#define SPX_SETUP_WASMTIME 5
+typedef struct spx_setup_result {
+  int code;
+  int64_t index;
+  wasmtime_error_t *err;
+} spx_setup_result;
+spx_setup_result spx_store_setup(wasmtime_store_t *store, spx_store_config c,
+                                 const char *strs, const char *stdin_data);
 
 // One allocation of spx_realloc_many; layout mirrors wasmtimex.Alloc.
 typedef struct spx_alloc {
