@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"log"
 	"os"
@@ -146,4 +147,75 @@ func ExampleInstance() {
 	}
 	fmt.Println(string(out))
 	// Output: HELLO, SPINDLE
+}
+
+// AllocMany lowers several strings in one crossing into the engine, with
+// one canonical_abi_realloc call per string, in order, as the Spin ABI
+// requires.
+func ExampleInstance_AllocMany() {
+	ctx := context.Background()
+	wasm, err := wasmtime.Wat2Wasm(`(module
+	  (memory (export "memory") 1)
+	  (global $bump (mut i32) (i32.const 1024))
+	  (func (export "canonical_abi_realloc") (param i32 i32 i32 i32) (result i32)
+	    (local $p i32)
+	    (local.set $p (global.get $bump))
+	    (global.set $bump (i32.add (global.get $bump) (local.get 3)))
+	    (local.get $p))
+	  ;; total length of n (ptr, len) pairs at $arr
+	  (func (export "total") (param $arr i32) (param $n i32) (result i32)
+	    (local $sum i32)
+	    (block $done (loop $l
+	      (br_if $done (i32.eqz (local.get $n)))
+	      (local.set $sum (i32.add (local.get $sum) (i32.load offset=4 (local.get $arr))))
+	      (local.set $arr (i32.add (local.get $arr) (i32.const 8)))
+	      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+	      (br $l)))
+	    (local.get $sum)))`)
+	if err != nil {
+		log.Fatal(err)
+	}
+	engine, err := host.NewEngine(&host.Options{MaxInstances: 4})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer engine.Close()
+	comp, err := engine.Compile(ctx, host.ComponentConfig{ID: "total", Wasm: wasm})
+	if err != nil {
+		log.Fatal(err)
+	}
+	inst, err := comp.Instantiate(ctx, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer inst.Close()
+
+	words := []string{"fresh", "instance", "per", "request"}
+	var data []byte
+	var blocks []host.Block
+	for _, w := range words {
+		blocks = append(blocks, host.Block{Align: 1, Size: uint32(len(w)), Copy: true})
+		data = append(data, w...)
+	}
+	// The (ptr, len) array is allocated last and written once the
+	// strings' addresses are known.
+	blocks = append(blocks, host.Block{Align: 4, Size: uint32(8 * len(words))})
+	if err := inst.AllocMany(blocks, data); err != nil {
+		log.Fatal(err)
+	}
+	arr := make([]byte, 0, 8*len(words))
+	for _, b := range blocks[:len(words)] {
+		arr = binary.LittleEndian.AppendUint32(arr, b.Ptr)
+		arr = binary.LittleEndian.AppendUint32(arr, b.Size)
+	}
+	table := blocks[len(words)].Ptr
+	if err := inst.Write(table, arr); err != nil {
+		log.Fatal(err)
+	}
+	res, err := inst.Call("total", uint64(table), uint64(len(words)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(res[0], "bytes in", len(words), "strings")
+	// Output: 23 bytes in 4 strings
 }

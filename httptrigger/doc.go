@@ -95,9 +95,11 @@
 // embedding server cannot afford either. A body over
 // [Options.MaxBodyBytes] (default [DefaultMaxBodyBytes]) gets 413 without
 // running the guest, and each request runs under [Options.Timeout]
-// (default [DefaultTimeout]) as well as the engine's own timeout. A client
-// that goes away cancels the request's context, which interrupts the
-// guest.
+// (default [DefaultTimeout]) as well as the engine's own timeout: the
+// instance's epoch callback stops the guest at the deadline, and its
+// key-value calls get a context that ends there too (no timer is started
+// per request unless a store call needs one). A client that goes away
+// cancels the request's context, which interrupts the guest.
 //
 // # Variables and stores
 //
