@@ -1,15 +1,20 @@
 package httptrigger_test
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/httptrigger"
+	"github.com/spindlekv/spindle/kv"
+	"github.com/spindlekv/spindle/kv/memory"
 	"github.com/spindlekv/spindle/kv/sqlite"
 )
 
@@ -65,35 +70,80 @@ func TestConcurrentSQLite(t *testing.T) {
 	}
 }
 
-// TestSmallPoolQueues sends 20 concurrent requests through an engine with
-// two instance slots: requests wait for a slot instead of failing.
+// gateStore is a real in-memory store whose Get first reports on entered
+// and then waits for release to be closed: it holds requests inside their
+// guests, so a test decides when instance slots are busy.
+type gateStore struct {
+	kv.Store
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gateStore) Get(ctx context.Context, key string) ([]byte, error) {
+	g.entered <- struct{}{}
+	select {
+	case <-g.release:
+		return g.Store.Get(ctx, key)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestSmallPoolQueues: with both instance slots of an engine held by
+// requests blocked inside their guests, further requests wait for a slot
+// instead of failing; one whose context ends while waiting fails with
+// 500; once the slots are released every waiting request is answered.
 func TestSmallPoolQueues(t *testing.T) {
 	e, err := host.NewEngine(&host.Options{MaxInstances: 2, Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	app := writeApp(t, v1App("/", "/...", ""), map[string]string{"guest.wasm": echoWAT})
-	h, err := httptrigger.New(t.Context(), app, e, nil, &httptrigger.Options{Logger: quietLogger()})
+	mem := memory.New()
+	defer mem.Close()
+	if err := mem.Set(t.Context(), "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	const holders, waiters = 2, 8
+	gate := &gateStore{Store: mem, entered: make(chan struct{}, holders+waiters), release: make(chan struct{})}
+	app := writeApp(t, exampleTOML, map[string]string{"kv.wasm": kvGetWAT})
+	h, err := httptrigger.New(t.Context(), app, e, kv.Stores{"default": gate}, &httptrigger.Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close(t.Context())
-	const requests = 20
-	codes := make(chan int, requests)
-	var wg sync.WaitGroup
-	for range requests {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes <- serve(h, httptest.NewRequest("GET", "/x", nil)).Code
-		}()
+	type result struct {
+		code int
+		body string
 	}
-	wg.Wait()
-	close(codes)
-	for code := range codes {
-		if code != 200 {
-			t.Errorf("status %d, want 200", code)
+	results := make(chan result, holders+waiters)
+	get := func() {
+		w := serve(h, httptest.NewRequest("GET", "/k", nil))
+		results <- result{w.Code, w.Body.String()}
+	}
+	for range holders {
+		go get()
+	}
+	for range holders {
+		<-gate.entered // both slots are now held
+	}
+	for range waiters {
+		go get()
+	}
+	// No slot can free up while the gate is closed, so a request with a
+	// short deadline must give up waiting.
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if w := serve(h, httptest.NewRequest("GET", "/k", nil).WithContext(ctx)); w.Code != http.StatusInternalServerError {
+		t.Errorf("request that could not get a slot: status %d, want 500", w.Code)
+	}
+	if len(gate.entered) != 0 {
+		t.Fatalf("%d requests entered a guest while both slots were held", len(gate.entered))
+	}
+	close(gate.release)
+	for range holders + waiters {
+		if r := <-results; r.code != 200 || r.body != "v" {
+			t.Errorf("status %d body %q, want 200 %q", r.code, r.body, "v")
 		}
 	}
 }
