@@ -106,6 +106,9 @@ func TestSmallPoolQueues(t *testing.T) {
 	}
 	const holders, waiters = 2, 8
 	gate := &gateStore{Store: mem, entered: make(chan struct{}, holders+waiters), release: make(chan struct{})}
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(gate.release) }) }
+	defer release() // also when the test fails early
 	app := writeApp(t, exampleTOML, map[string]string{"kv.wasm": kvGetWAT})
 	h, err := httptrigger.New(t.Context(), app, e, kv.Stores{"default": gate}, &httptrigger.Options{Logger: quietLogger()})
 	if err != nil {
@@ -140,7 +143,7 @@ func TestSmallPoolQueues(t *testing.T) {
 	if len(gate.entered) != 0 {
 		t.Fatalf("%d requests entered a guest while both slots were held", len(gate.entered))
 	}
-	close(gate.release)
+	release()
 	for range holders + waiters {
 		if r := <-results; r.code != 200 || r.body != "v" {
 			t.Errorf("status %d body %q, want 200 %q", r.code, r.body, "v")
