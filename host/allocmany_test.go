@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -128,7 +129,7 @@ func TestAllocManyMatchesAllocAndWrite(t *testing.T) {
 			for _, b := range tt.blocks {
 				want = append(want, [2]uint32{b.Align, b.Size})
 			}
-			if got := allocLog(t, many); !equalPairs(got, want) {
+			if got := allocLog(t, many); !slices.Equal(got, want) {
 				t.Errorf("realloc calls %v, want %v", got, want)
 			}
 			if m, o := memoryOf(t, many), memoryOf(t, one); !bytes.Equal(m, o) {
@@ -148,18 +149,6 @@ func TestAllocManyMatchesAllocAndWrite(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalPairs(a, b [][2]uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if a[k] != b[k] {
-			return false
-		}
-	}
-	return true
 }
 
 // badReallocWAT's allocator returns 100 at its first call and, later,

@@ -843,7 +843,7 @@ func TestReallocManyOrderAndContents(t *testing.T) {
 			if size := callI32(t, r.s, r.inst, "size"); int(size) != len(view) {
 				t.Errorf("view is %d bytes, memory is %d", len(view), size)
 			}
-			if got, want := r.log(t), wantLog(tt.allocs); !equalLogs(got, want) {
+			if got, want := r.log(t), wantLog(tt.allocs); !slices.Equal(got, want) {
 				t.Errorf("realloc calls %v, want %v", got, want)
 			}
 			next := uint32(reallocBase)
@@ -863,18 +863,6 @@ func TestReallocManyOrderAndContents(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalLogs(a, b [][4]uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if a[k] != b[k] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestReallocManyFailures shows where ReallocMany stops: bad input before
@@ -1172,7 +1160,7 @@ func FuzzReallocMany(f *testing.F) {
 		if err != nil {
 			called++
 		}
-		if got, want := r.log(t), wantLog(orig[:called]); !equalLogs(got, want) {
+		if got, want := r.log(t), wantLog(orig[:called]); !slices.Equal(got, want) {
 			t.Fatalf("realloc calls %v, want %v", got, want)
 		}
 	})

@@ -86,54 +86,59 @@ static uintptr_t spx_take_stale(void) {
   return s;
 }
 
+// spx_entry saves what a call into wasm changes in this thread's state.
+typedef struct spx_entry {
+  uintptr_t stale;  // a leftover pending handle, taken on entry
+  uintptr_t current;
+  bool has_mem;
+  wasmtime_memory_t mem;
+} spx_entry;
+
+// spx_enter records that guest code of the store with handle store runs on
+// this thread from now on, with memory *m for host functions (NULL: none).
+static spx_entry spx_enter(uintptr_t store, const wasmtime_memory_t *m) {
+  spx_entry e = {spx_take_stale(), spx_current, spx_has_mem, spx_mem_cur};
+  spx_current = store;
+  spx_has_mem = m != NULL;
+  if (m != NULL) spx_mem_cur = *m;
+  return e;
+}
+
+// spx_leave restores what spx_enter saved and builds the call's result.
+static spx_result spx_leave(spx_entry e, wasmtime_error_t *err, wasm_trap_t *trap) {
+  spx_current = e.current;
+  spx_has_mem = e.has_mem;
+  spx_mem_cur = e.mem;
+  return spx_finish(err, trap, e.stale);
+}
+
 spx_result spx_instantiate(const wasmtime_instance_pre_t *pre, wasmtime_context_t *cx,
                            uintptr_t store) {
-  uintptr_t stale = spx_take_stale();
   wasm_trap_t *trap = NULL;
   wasmtime_instance_t inst = {0, 0};
-  uintptr_t prev = spx_current;
-  bool prev_has = spx_has_mem;
-  spx_current = store;
-  spx_has_mem = false;
+  spx_entry e = spx_enter(store, NULL);
   wasmtime_error_t *err = wasmtime_instance_pre_instantiate(pre, cx, &inst, &trap);
-  spx_current = prev;
-  spx_has_mem = prev_has;
-  spx_result r = spx_finish(err, trap, stale);
+  spx_result r = spx_leave(e, err, trap);
   r.inst = inst;
   return r;
 }
 
 spx_result spx_call(wasmtime_context_t *cx, wasmtime_func_t f,
                     wasmtime_val_raw_t *vals, size_t n, uintptr_t store) {
-  uintptr_t stale = spx_take_stale();
   wasm_trap_t *trap = NULL;
-  uintptr_t prev = spx_current;
-  bool prev_has = spx_has_mem;
-  spx_current = store;
-  spx_has_mem = false;
+  spx_entry e = spx_enter(store, NULL);
   wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, &f, vals, n, &trap);
-  spx_current = prev;
-  spx_has_mem = prev_has;
-  return spx_finish(err, trap, stale);
+  return spx_leave(e, err, trap);
 }
 
 spx_mem_result spx_call_mem(wasmtime_context_t *cx, wasmtime_func_t f,
                             wasmtime_val_raw_t *vals, size_t n, uintptr_t store,
                             wasmtime_memory_t m) {
-  uintptr_t stale = spx_take_stale();
   wasm_trap_t *trap = NULL;
-  uintptr_t prev = spx_current;
-  bool prev_has = spx_has_mem;
-  wasmtime_memory_t prev_mem = spx_mem_cur;
-  spx_current = store;
-  spx_has_mem = true;
-  spx_mem_cur = m;
+  spx_entry e = spx_enter(store, &m);
   wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, &f, vals, n, &trap);
-  spx_current = prev;
-  spx_has_mem = prev_has;
-  spx_mem_cur = prev_mem;
   spx_mem_result out;
-  out.r = spx_finish(err, trap, stale);
+  out.r = spx_leave(e, err, trap);
   out.mem.data = wasmtime_memory_data(cx, &m);
   out.mem.size = wasmtime_memory_data_size(cx, &m);
   return out;
@@ -370,15 +375,9 @@ spx_setup_result spx_store_setup(wasmtime_store_t *store, spx_store_config c,
 spx_many_result spx_realloc_many(wasmtime_context_t *cx, wasmtime_func_t f, wasmtime_memory_t m,
                                  spx_alloc *a, size_t n, const uint8_t *data, uintptr_t store) {
   spx_many_result out = {0};
-  uintptr_t stale = spx_take_stale();
   wasm_trap_t *trap = NULL;
   wasmtime_error_t *err = NULL;
-  uintptr_t prev = spx_current;
-  bool prev_has = spx_has_mem;
-  wasmtime_memory_t prev_mem = spx_mem_cur;
-  spx_current = store;
-  spx_has_mem = true;
-  spx_mem_cur = m;
+  spx_entry e = spx_enter(store, &m);
   size_t off = 0;
   for (; out.done < n; out.done++) {
     spx_alloc *b = &a[out.done];
@@ -396,10 +395,7 @@ spx_many_result spx_realloc_many(wasmtime_context_t *cx, wasmtime_func_t f, wasm
       off += b->size;
     }
   }
-  spx_current = prev;
-  spx_has_mem = prev_has;
-  spx_mem_cur = prev_mem;
-  out.r = spx_finish(err, trap, stale);
+  out.r = spx_leave(e, err, trap);
   out.mem = wasmtime_memory_data(cx, &m);
   out.mem_size = wasmtime_memory_data_size(cx, &m);
   return out;
