@@ -18,6 +18,20 @@
 //     deadline, which can extend the deadline or stop the guest with a Go
 //     error (for example ctx.Err()).
 //
+// And, because what a request costs is mostly the number of crossings
+// between Go and C, each phase of a request in one call:
+//
+//   - NewStoreConfig: a store with its WASI context (argv, environment,
+//     stdin, preopens, output writers), epoch deadline and callback, all
+//     reached through the store's own handle (no handle or finalizer of
+//     their own);
+//   - InstancePre.InstantiateExports: instantiation together with the
+//     lookup of a fixed ExportList;
+//   - ReallocMany: many realloc calls with their copies and bounds checks;
+//   - Func.CallWithMemory and Caller.MemoryView: a call that hands the
+//     instance's memory to the host functions it reaches and back to the
+//     caller.
+//
 // Everything else (engines, configs, modules, linkers, WASI) stays with
 // wasmtime-go; this package takes its objects and reaches their C pointers.
 // Only (*wasmtime.Store).Context is exported for that; the other pointers
@@ -58,7 +72,7 @@
 // values can never be misread as references. Memory.Data's slice aliases
 // guest memory and is invalidated by any call into the guest.
 //
-// Stores are created with NewStore. A host function finds its store's data
+// Stores are created with NewStore or NewStoreConfig. A host function finds its store's data
 // (Caller.Data) through a second per-OS-thread slot that Func.Call and
 // InstancePre.Instantiate set for the duration of the call (saved and
 // restored, so nested calls work), which costs no global lookup. So guests
