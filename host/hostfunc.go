@@ -160,7 +160,7 @@ func (g *callerGuest) realloc(align, size uint32) (uint32, error) {
 			return 0, fmt.Errorf("%w: %s", ErrMissingExport, exportRealloc)
 		}
 	}
-	if f.Params() != 4 || f.Results() != 1 || !f.AllI32() {
+	if !isRealloc(f) {
 		return 0, fmt.Errorf("%s has %d parameters and %d results (all i32: %t), want (i32, i32, i32, i32) -> i32", exportRealloc, f.Params(), f.Results(), f.AllI32())
 	}
 	g.view = nil // realloc runs guest code, which may grow memory
@@ -168,20 +168,34 @@ func (g *callerGuest) realloc(align, size uint32) (uint32, error) {
 		g.vals = new([4]wasmtimex.Val)
 	}
 	*g.vals = [4]wasmtimex.Val{{}, {}, {Lo: uint64(align)}, {Lo: uint64(size)}}
-	var err error
-	if g.st.hasMem {
-		var view []byte
-		view, err = f.CallWithMemory(g.c, g.vals[:], g.st.mem)
-		if err == nil {
-			g.view = view
-		}
-	} else {
-		err = f.Call(g.c, g.vals[:])
-	}
+	view, err := g.st.enter(g.c, f, g.vals[:])
 	if err != nil {
 		return 0, fmt.Errorf("%s(0, 0, %d, %d): %w", exportRealloc, align, size, err)
 	}
+	g.view = view
 	return checkAlloc(g.memory(), g.vals[0].U32(), align, size)
+}
+
+// isRealloc reports whether f has canonical_abi_realloc's type,
+// (i32, i32, i32, i32) -> i32.
+func isRealloc(f wasmtimex.Func) bool {
+	return f.Params() == 4 && f.Results() == 1 && f.AllI32()
+}
+
+// enter calls f from cx (the instance's store, or a Caller inside one of
+// its host functions). When the instance has a memory it goes along, so
+// the host functions the call reaches and the caller afterwards find it
+// without a call of their own; view is then its contents after the call
+// (nil otherwise or on failure).
+func (st *instanceState) enter(cx wasmtimex.Context, f wasmtimex.Func, vals []wasmtimex.Val) (view []byte, err error) {
+	if !st.hasMem {
+		return nil, f.Call(cx, vals)
+	}
+	view, err = f.CallWithMemory(cx, vals, st.mem)
+	if err != nil {
+		return nil, err
+	}
+	return view, nil
 }
 
 // checkAlloc checks a pointer returned by the guest's realloc.

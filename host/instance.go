@@ -322,9 +322,12 @@ func (i *Instance) Call(name string, args ...uint64) ([]uint64, error) {
 	if len(args) != len(sig.params) {
 		return nil, fmt.Errorf("host: component %q: call %s: %d arguments, want %d", st.comp.id, name, len(args), len(sig.params))
 	}
-	f, ok := i.funcs[name]
+	var f wasmtimex.Func
+	var ok bool
 	if k, hot := st.comp.hotIndex[name]; hot && i.hotOK[k] {
 		f, ok = i.hot[k], true
+	} else {
+		f, ok = i.funcs[name]
 	}
 	if !ok {
 		var err error
@@ -371,19 +374,9 @@ func (i *Instance) call(name string, f wasmtimex.Func, vals []wasmtimex.Val) err
 		return st.trapError("call "+name, err)
 	}
 	i.view = nil
-	var err error
-	if st.hasMem {
-		// Host functions and lift find the memory without a call of
-		// their own.
-		var view []byte
-		view, err = f.CallWithMemory(i.store, vals, st.mem)
-		if err == nil {
-			i.view = view
-		}
-	} else {
-		err = f.Call(i.store, vals)
-	}
+	view, err := st.enter(i.store, f, vals)
 	if err == nil {
+		i.view = view
 		return nil
 	}
 	var exit *wasmtimex.ExitError
@@ -420,7 +413,7 @@ func (i *Instance) Alloc(align, size uint32) (uint32, error) {
 		return 0, err
 	}
 	st := i.st
-	if !st.hasRealloc || st.reallocFn.Params() != 4 || st.reallocFn.Results() != 1 || !st.reallocFn.AllI32() {
+	if !st.hasRealloc || !isRealloc(st.reallocFn) {
 		return 0, fmt.Errorf("host: component %q: %w: %s(i32, i32, i32, i32) -> i32", st.comp.id, ErrMissingExport, exportRealloc)
 	}
 	vals := i.valBuf(4)
@@ -470,7 +463,7 @@ func (i *Instance) AllocMany(blocks []Block, data []byte) error {
 		return err
 	}
 	st := i.st
-	if !st.hasRealloc || st.reallocFn.Params() != 4 || st.reallocFn.Results() != 1 || !st.reallocFn.AllI32() {
+	if !st.hasRealloc || !isRealloc(st.reallocFn) {
 		return fmt.Errorf("host: component %q: %w: %s(i32, i32, i32, i32) -> i32", st.comp.id, ErrMissingExport, exportRealloc)
 	}
 	if !st.hasMem {
