@@ -37,7 +37,7 @@ const lyingWAT = `(module
 
 type advEnv struct {
 	e     *Engine
-	c     *Component
+	c     *Module
 	store *mapStore
 }
 
@@ -47,7 +47,7 @@ func newAdv(t *testing.T, opts *Options) *advEnv {
 
 func newAdvOn(t *testing.T, e *Engine) *advEnv {
 	s := newMapStore()
-	c := compile(t, e, guestWAT(adversarialWAT), ComponentConfig{
+	c := compile(t, e, guestWAT(adversarialWAT), Config{
 		ID:             "adv",
 		KeyValueStores: []string{"default"},
 		Stores:         kv.Stores{"default": s},
@@ -134,7 +134,7 @@ func TestAdversarialReturnAreaOutOfBounds(t *testing.T) {
 func TestAdversarialLyingRealloc(t *testing.T) {
 	a := newAdv(t, nil)
 	a.store.m["k"] = []byte("value")
-	liar := compile(t, a.e, lyingWAT, ComponentConfig{
+	liar := compile(t, a.e, lyingWAT, Config{
 		ID: "adv", KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": a.store},
 	})
 	i := instantiate(t, liar)
@@ -230,7 +230,7 @@ func TestAdversarialHugeGetKeys(t *testing.T) {
 
 func TestAdversarialHostPanic(t *testing.T) {
 	e := testEngine(t, nil)
-	c := compile(t, e, guestWAT(""), ComponentConfig{
+	c := compile(t, e, guestWAT(""), Config{
 		ID: "adv", KeyValueStores: []string{"default"}, Stores: panicResolver{},
 	})
 	h := newHarness(t, c)
@@ -254,7 +254,7 @@ func (s blockingStore) Get(ctx context.Context, _ string) ([]byte, error) {
 
 func TestStoreCallBoundedByDeadline(t *testing.T) {
 	e := testEngine(t, &Options{Timeout: 100 * time.Millisecond})
-	c := compile(t, e, guestWAT(""), ComponentConfig{
+	c := compile(t, e, guestWAT(""), Config{
 		ID: "adv", KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": blockingStore{newMapStore()}},
 	})
 	h := newHarness(t, c)

@@ -59,7 +59,7 @@ func blockData(blocks []Block) []byte {
 // the instance keeps working: Call sees the copied bytes.
 func TestAllocManyMatchesAllocAndWrite(t *testing.T) {
 	e := testEngine(t, nil)
-	c := compile(t, e, guestWAT(allocManyExtra), ComponentConfig{})
+	c := compile(t, e, guestWAT(allocManyExtra), Config{})
 	tests := []struct {
 		name   string
 		blocks []Block
@@ -171,7 +171,7 @@ const badReallocWAT = `(module
 // runs; missing exports are ErrMissingExport; a closed instance ErrClosed.
 func TestAllocManyErrors(t *testing.T) {
 	e := testEngine(t, nil)
-	bad := compile(t, e, badReallocWAT, ComponentConfig{ID: "bad"})
+	bad := compile(t, e, badReallocWAT, Config{ID: "bad"})
 	for _, tt := range []struct {
 		name string
 		ptr  uint32 // what the second realloc call returns
@@ -213,7 +213,7 @@ func TestAllocManyErrors(t *testing.T) {
 		})
 	}
 
-	good := compile(t, e, guestWAT(allocManyExtra), ComponentConfig{ID: "good"})
+	good := compile(t, e, guestWAT(allocManyExtra), Config{ID: "good"})
 	t.Run("data length mismatch", func(t *testing.T) {
 		i := instantiate(t, good)
 		blocks := []Block{{Align: 1, Size: 4, Copy: true}, {Align: 1, Size: 4}}
@@ -252,7 +252,7 @@ func TestAllocManyErrors(t *testing.T) {
 		    (global.set $n (i32.add (global.get $n) (i32.const 1)))
 		    (if (i32.eq (global.get $n) (i32.const 3)) (then unreachable))
 		    (i32.mul (global.get $n) (i32.const 64)))
-		  (func (export "ok") (result i32) (i32.const 7)))`, ComponentConfig{ID: "trapper"})
+		  (func (export "ok") (result i32) (i32.const 7)))`, Config{ID: "trapper"})
 		i := instantiate(t, c)
 		blocks := []Block{{Align: 1, Size: 1}, {Align: 1, Size: 1}, {Align: 1, Size: 1}, {Align: 1, Size: 1}}
 		err := i.AllocMany(blocks, nil)
@@ -305,7 +305,7 @@ func TestAllocManyErrors(t *testing.T) {
 	}
 	for _, tt := range missing {
 		t.Run(tt.name, func(t *testing.T) {
-			i := instantiate(t, compile(t, e, tt.wat, ComponentConfig{}))
+			i := instantiate(t, compile(t, e, tt.wat, Config{}))
 			if err := i.AllocMany([]Block{{Align: 1, Size: 2, Copy: true}}, []byte("hi")); !errors.Is(err, ErrMissingExport) {
 				t.Errorf("AllocMany = %v, want ErrMissingExport", err)
 			}
@@ -313,7 +313,7 @@ func TestAllocManyErrors(t *testing.T) {
 	}
 	t.Run("realloc with i64 values", func(t *testing.T) {
 		i := instantiate(t, compile(t, e, `(module (memory (export "memory") 1)
-		  (func (export "canonical_abi_realloc") (param i64 i64 i64 i64) (result i64) (i64.const 64)))`, ComponentConfig{}))
+		  (func (export "canonical_abi_realloc") (param i64 i64 i64 i64) (result i64) (i64.const 64)))`, Config{}))
 		err := i.AllocMany([]Block{{Align: 1, Size: 2, Copy: true}}, []byte("hi"))
 		if !errors.Is(err, ErrMissingExport) {
 			t.Errorf("AllocMany = %v, want ErrMissingExport", err)

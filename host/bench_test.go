@@ -44,7 +44,7 @@ func BenchmarkInstantiateCall(b *testing.B) {
 	wasm := testwasm.Wat(b, benchWAT)
 	b.Run("host", func(b *testing.B) {
 		e := testEngine(b, &Options{MaxInstances: 64})
-		c, err := e.Compile(context.Background(), ComponentConfig{ID: "bench", Wasm: wasm, KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": benchStore(b)}})
+		c, err := e.Compile(context.Background(), Config{ID: "bench", Wasm: wasm, KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": benchStore(b)}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -103,7 +103,7 @@ func BenchmarkKeyValueGet(b *testing.B) {
 	wasm := testwasm.Wat(b, benchWAT)
 	b.Run("host", func(b *testing.B) {
 		e := testEngine(b, nil)
-		c, err := e.Compile(context.Background(), ComponentConfig{ID: "bench", Wasm: wasm, KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": benchStore(b)}})
+		c, err := e.Compile(context.Background(), Config{ID: "bench", Wasm: wasm, KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": benchStore(b)}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -192,7 +192,7 @@ func must(b *testing.B, err error) {
 // Read and a few Free calls, then Close.
 func BenchmarkRequestShape(b *testing.B) {
 	e := testEngine(b, &Options{MaxInstances: 64})
-	c, err := e.Compile(context.Background(), ComponentConfig{ID: "bench", Wasm: testwasm.Wat(b, guestWAT(""))})
+	c, err := e.Compile(context.Background(), Config{ID: "bench", Wasm: testwasm.Wat(b, guestWAT(""))})
 	if err != nil {
 		b.Fatal(err)
 	}

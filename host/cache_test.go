@@ -35,7 +35,7 @@ func cacheFiles(t *testing.T, dir string) []string {
 func TestCompileCache(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "cache")
 	wasm := testwasm.Wat(t, guestWAT(""))
-	cfg := ComponentConfig{ID: "cached", Wasm: wasm}
+	cfg := Config{ID: "cached", Wasm: wasm}
 	compileWith := func(e *Engine) {
 		t.Helper()
 		c, err := e.Compile(t.Context(), cfg)
@@ -113,7 +113,7 @@ func flipByte(t *testing.T, path string, off int) {
 func TestCompileAll(t *testing.T) {
 	e := testEngine(t, nil)
 	good := testwasm.Wat(t, guestWAT(""))
-	cfgs := []ComponentConfig{
+	cfgs := []Config{
 		{ID: "one", Wasm: good},
 		{ID: "broken", Wasm: []byte("\x00asm\x01\x00\x00\x00garbage")},
 		{ID: "two", Wasm: testwasm.Wat(t, `(module (func (export "f")))`)},
@@ -137,7 +137,7 @@ func TestCompileAll(t *testing.T) {
 			t.Errorf("after a failed CompileAll %d components are still open", open)
 		}
 	}
-	comps, err := e.CompileAll(t.Context(), []ComponentConfig{cfgs[0], cfgs[2]})
+	comps, err := e.CompileAll(t.Context(), []Config{cfgs[0], cfgs[2]})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@
 // reservation and 13.8–14.2 µs with 128 MiB on the 2-core reference
 // machine. When every slot is in use, Instantiate waits for a free one
 // (until its context is done). [Engine.Compile]
-// turns a [ComponentConfig] into a [Component] whose imports are resolved
+// turns a [Config] into a [Module] whose imports are resolved
 // once (a wasmtime InstancePre), so an instance costs a few microseconds;
 // [Engine.CompileAll] compiles many in parallel. With Options.CacheDir set, compiled code is kept on disk
 // keyed by the SHA-256 of the wasm, the wasmtime-go version and the engine
@@ -32,7 +32,7 @@
 // instantiates:
 //
 //   - wasi_snapshot_preview1: wasmtime's WASI. The environment is
-//     ComponentConfig.Environment plus InstanceOptions.Env; Files are
+//     Config.Environment plus InstanceOptions.Env; Files are
 //     preopened read-only; stdout and stderr go to the configured writers
 //     or, by default, to the engine's Logger, one record per line tagged
 //     with the component id (never to the host process's own stdout); stdin
@@ -41,12 +41,12 @@
 //     one), which saves its set-up and teardown on every instance.
 //   - key-value: implemented as Spin v1.5.1 does (spec §3.5, §5.1); see
 //     below.
-//   - spin-config.get-config: served from ComponentConfig.Variables.
+//   - spin-config.get-config: served from Config.Variables.
 //   - anything else (outbound-redis, wasi-outbound-http, outbound-pg,
 //     outbound-mysql, sqlite, llm, …, and Spindle's own imports when the
 //     module declares them with a different signature): a stub with the
 //     module's own signature that traps with "import M.N is not implemented
-//     by Spindle" when called. [Component.Stubs] lists them.
+//     by Spindle" when called. [Module.Stubs] lists them.
 //
 // # The key-value ABI
 //
@@ -79,7 +79,7 @@
 //
 // # Instances
 //
-// [Component.Instantiate] makes a fresh instance with its own store; per-call
+// [Module.Instantiate] makes a fresh instance with its own store; per-call
 // state (allowed labels, the handle table, the context) is the store's data,
 // so nothing is shared between instances. If the module exports _initialize
 // (a WASI reactor, such as a standard-Go GOOS=wasip1 guest) it is called;
@@ -101,7 +101,7 @@
 // memory and refreshes it after every call into the guest, which may grow
 // it.
 //
-// [Component.Call] is a convenience for platforms that are not HTTP: a fresh
+// [Module.Call] is a convenience for platforms that are not HTTP: a fresh
 // instance, one call, closed again.
 //
 // # Safety

@@ -104,7 +104,7 @@ type Engine struct {
 
 	mu     sync.RWMutex
 	closed bool
-	comps  map[*Component]struct{} // open components, closed by Close
+	comps  map[*Module]struct{} // open components, closed by Close
 }
 
 // NewEngine returns an Engine configured by opts (nil for defaults). Close
@@ -185,7 +185,7 @@ func newEngine(o Options, reservation uint64) (*Engine, error) {
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 		slots: make(chan struct{}, o.MaxInstances),
-		comps: make(map[*Component]struct{}),
+		comps: make(map[*Module]struct{}),
 	}
 	// Everything in the config that can change generated code.
 	e.fingerprint = fmt.Sprintf("wasmtime-go=%s arch=%s/%s epoch=1 pooling=1 maxmem=%d reserve=%d guard=%d", wasmtimeVersion(), runtime.GOOS, runtime.GOARCH, o.MaxMemory, reservation, GuardSize)
@@ -223,7 +223,7 @@ func (e *Engine) tick() {
 	}
 }
 
-// Close stops the epoch ticker, closes every Component compiled by e and
+// Close stops the epoch ticker, closes every Module compiled by e and
 // marks the engine closed: later Compile and Instantiate calls return an
 // error matching ErrClosed. Instances that are still open keep working but
 // are no longer interrupted by their deadline, so close them first. The
@@ -288,9 +288,9 @@ func (e *Engine) Wasmtime() *wasmtime.Engine { return e.wt }
 // returns the components in the same order. If any fail, it closes the
 // ones that compiled and returns nil components and the errors.Join of
 // every failure.
-func (e *Engine) CompileAll(ctx context.Context, cfgs []ComponentConfig) ([]*Component, error) {
+func (e *Engine) CompileAll(ctx context.Context, cfgs []Config) ([]*Module, error) {
 	start := time.Now()
-	out := make([]*Component, len(cfgs))
+	out := make([]*Module, len(cfgs))
 	errs := make([]error, len(cfgs))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup

@@ -21,7 +21,7 @@ var (
 	// ErrMissingExport reports that a module does not export a function the
 	// caller asked for.
 	ErrMissingExport = errors.New("host: missing export")
-	// ErrClosed is returned by methods of a closed Engine, Component or
+	// ErrClosed is returned by methods of a closed Engine, Module or
 	// Instance.
 	ErrClosed = errors.New("host: closed")
 )
@@ -30,7 +30,7 @@ var (
 // status. It matches ErrTrap. (proc_exit(0) ends a call successfully.)
 type ExitError struct {
 	// Component is the id of the component that exited.
-	Component string
+	Module string
 	// Status is the exit status the guest passed to proc_exit.
 	Status int
 
@@ -39,7 +39,7 @@ type ExitError struct {
 
 // Error implements error.
 func (e *ExitError) Error() string {
-	return fmt.Sprintf("host: component %q exited with status %d", e.Component, e.Status)
+	return fmt.Sprintf("host: component %q exited with status %d", e.Module, e.Status)
 }
 
 // Unwrap makes the error match ErrTrap and the underlying wasmtime error.

@@ -68,7 +68,7 @@ func Example() {
 
 	store := memory.New()
 	defer store.Close()
-	comp, err := engine.Compile(ctx, host.ComponentConfig{
+	comp, err := engine.Compile(ctx, host.Config{
 		ID:             "greeter",
 		Wasm:           wasm,
 		KeyValueStores: []string{"default"},
@@ -121,7 +121,7 @@ func ExampleInstance() {
 		log.Fatal(err)
 	}
 	defer engine.Close()
-	comp, err := engine.Compile(ctx, host.ComponentConfig{ID: "upper", Wasm: wasm})
+	comp, err := engine.Compile(ctx, host.Config{ID: "upper", Wasm: wasm})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func ExampleInstance_AllocMany() {
 		log.Fatal(err)
 	}
 	defer engine.Close()
-	comp, err := engine.Compile(ctx, host.ComponentConfig{ID: "total", Wasm: wasm})
+	comp, err := engine.Compile(ctx, host.Config{ID: "total", Wasm: wasm})
 	if err != nil {
 		log.Fatal(err)
 	}

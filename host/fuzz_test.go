@@ -42,9 +42,9 @@ func FuzzHostFuncs(f *testing.F) {
 			f.Fatal(err)
 		}
 	}
-	comp := &Component{
+	comp := &Module{
 		id:      "fuzz",
-		cfg:     ComponentConfig{Stores: kv.Stores{"default": s}, Variables: map[string]string{"message": "hi"}},
+		cfg:     Config{Stores: kv.Stores{"default": s}, Variables: map[string]string{"message": "hi"}},
 		allowed: map[string]string{"default": "default", "missing": "missing"},
 	}
 	f.Fuzz(func(t *testing.T, which uint8, mem []byte, a0, a1, a2, a3, a4, a5, start, step uint32) {

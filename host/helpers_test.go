@@ -91,7 +91,7 @@ func testEngine(t testing.TB, opts *Options) *Engine {
 }
 
 // compile compiles a WAT guest with cfg (ID and Wasm filled in).
-func compile(t testing.TB, e *Engine, wat string, cfg ComponentConfig) *Component {
+func compile(t testing.TB, e *Engine, wat string, cfg Config) *Module {
 	t.Helper()
 	if cfg.ID == "" {
 		cfg.ID = "test"
@@ -104,7 +104,7 @@ func compile(t testing.TB, e *Engine, wat string, cfg ComponentConfig) *Componen
 	return c
 }
 
-func instantiate(t testing.TB, c *Component) *Instance {
+func instantiate(t testing.TB, c *Module) *Instance {
 	t.Helper()
 	i, err := c.Instantiate(context.Background(), nil)
 	if err != nil {

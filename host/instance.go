@@ -35,7 +35,7 @@ type InstanceOptions struct {
 // instanceState is the per-instance state host functions see (the
 // store's data).
 type instanceState struct {
-	comp     *Component
+	comp     *Module
 	ctx      context.Context
 	start    time.Time
 	deadline time.Time
@@ -76,7 +76,7 @@ type Instance struct {
 	store *wasmtimex.Store
 	inst  wasmtimex.Instance
 	funcs map[string]wasmtimex.Func // looked up on first call
-	hot   [maxHot]wasmtimex.Func    // Component.hot's functions
+	hot   [maxHot]wasmtimex.Func    // Module.hot's functions
 	hotOK [maxHot]bool
 	vals  []wasmtimex.Val // a separate allocation: cgo checks all of it
 	view  []byte          // cached memory view; nil after any guest call
@@ -102,7 +102,7 @@ type Instance struct {
 //
 // A failure of the module itself is an error matching ErrTrap: a trap in
 // its start function or in _initialize.
-func (c *Component) Instantiate(ctx context.Context, opts *InstanceOptions) (*Instance, error) {
+func (c *Module) Instantiate(ctx context.Context, opts *InstanceOptions) (*Instance, error) {
 	if c.e.isClosed() {
 		return nil, fmt.Errorf("host: instantiate component %q: %w", c.id, ErrClosed)
 	}
@@ -228,7 +228,7 @@ func (st *instanceState) trapError(op string, cause error) error {
 }
 
 // wasiConfig builds the WASI configuration of one instance, in i.
-func (c *Component) wasiConfig(i *Instance, o *InstanceOptions) *wasmtimex.WASIConfig {
+func (c *Module) wasiConfig(i *Instance, o *InstanceOptions) *wasmtimex.WASIConfig {
 	w := &i.wasi
 	*w = wasmtimex.WASIConfig{
 		Args:      o.Args,
@@ -261,8 +261,8 @@ func (c *Component) wasiConfig(i *Instance, o *InstanceOptions) *wasmtimex.WASIC
 // Instantiate.
 func (i *Instance) Deadline() time.Time { return i.st.deadline }
 
-// Component returns the component this instance was made from.
-func (i *Instance) Component() *Component { return i.st.comp }
+// Module returns the module this instance was made from.
+func (i *Instance) Module() *Module { return i.st.comp }
 
 // Close releases the instance: its store, its memory (back to the engine's
 // pool) and its key-value handles (the stores themselves stay open; they
@@ -385,7 +385,7 @@ func (i *Instance) call(name string, f wasmtimex.Func, vals []wasmtimex.Val) err
 			clear(vals) // no results: the guest exited
 			return nil
 		}
-		return &ExitError{Component: st.comp.id, Status: exit.Status, cause: err}
+		return &ExitError{Module: st.comp.id, Status: exit.Status, cause: err}
 	}
 	return st.trapError("call "+name, err)
 }
@@ -541,7 +541,7 @@ func (i *Instance) Free(ptr, size, align uint32) error {
 // Call is a convenience for platforms that are not HTTP: it makes a fresh
 // instance with opts, calls the export name with raw args (see
 // Instance.Call), closes the instance and returns the results.
-func (c *Component) Call(ctx context.Context, opts *InstanceOptions, name string, args ...uint64) ([]uint64, error) {
+func (c *Module) Call(ctx context.Context, opts *InstanceOptions, name string, args ...uint64) ([]uint64, error) {
 	i, err := c.Instantiate(ctx, opts)
 	if err != nil {
 		return nil, err

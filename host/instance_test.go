@@ -72,7 +72,7 @@ func readStrings(t *testing.T, i *Instance, sizesFn, getFn string) []string {
 
 func TestWASIEnvironmentArgsStdin(t *testing.T) {
 	e := testEngine(t, nil)
-	c := compile(t, e, wasiGuest, ComponentConfig{Environment: map[string]string{"A": "1", "B": "component"}})
+	c := compile(t, e, wasiGuest, Config{Environment: map[string]string{"A": "1", "B": "component"}})
 	i, err := c.Instantiate(t.Context(), &InstanceOptions{
 		Args:  []string{"/path", "x=y"},
 		Env:   map[string]string{"B": "instance", "C": "3"},
@@ -106,7 +106,7 @@ func TestWASIFilesReadOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := testEngine(t, nil)
-	c := compile(t, e, wasiGuest, ComponentConfig{Files: []Mount{{HostDir: dir, GuestDir: "/"}}})
+	c := compile(t, e, wasiGuest, Config{Files: []Mount{{HostDir: dir, GuestDir: "/"}}})
 	i := instantiate(t, c)
 	const rightsRead = 1 << 1 // fd_read
 	const rightsWrite = 1 << 6
@@ -140,7 +140,7 @@ func TestWASIFilesReadOnly(t *testing.T) {
 func TestGuestOutputLogged(t *testing.T) {
 	var logs bytes.Buffer
 	e := testEngine(t, &Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	c := compile(t, e, guestWAT(""), ComponentConfig{ID: "printer"})
+	c := compile(t, e, guestWAT(""), Config{ID: "printer"})
 	i := instantiate(t, c)
 	for _, fd := range []uint64{1, 2} {
 		msg := []byte("line one\npartial")
@@ -172,7 +172,7 @@ func TestInitializeCalledStartNot(t *testing.T) {
 	  (global $init (mut i32) (i32.const 0))
 	  (func (export "_initialize") (global.set $init (i32.add (global.get $init) (i32.const 1))))
 	  (func (export "_start") unreachable)
-	  (func (export "initialized") (result i32) (global.get $init)))`, ComponentConfig{})
+	  (func (export "initialized") (result i32) (global.get $init)))`, Config{})
 	i := instantiate(t, c)
 	if r := call(t, i, "initialized"); r[0] != 1 {
 		t.Errorf("_initialize ran %d times, want 1", r[0])
@@ -181,7 +181,7 @@ func TestInitializeCalledStartNot(t *testing.T) {
 
 func TestInitializeTrap(t *testing.T) {
 	e := testEngine(t, nil)
-	c := compile(t, e, `(module (func (export "_initialize") unreachable))`, ComponentConfig{ID: "adv"})
+	c := compile(t, e, `(module (func (export "_initialize") unreachable))`, Config{ID: "adv"})
 	_, err := c.Instantiate(t.Context(), nil)
 	checkTrap(t, err, "_initialize")
 }
@@ -197,7 +197,7 @@ func TestStubImports(t *testing.T) {
 	  (memory (export "memory") 1)
 	  (func (export "redis") (call $rget (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0)))
 	  (func (export "bad-open") (result i32) (call $bad_open (i64.const 1)))
-	  (func (export "nope") (call $nope)))`, ComponentConfig{ID: "adv"})
+	  (func (export "nope") (call $nope)))`, Config{ID: "adv"})
 	want := []string{"outbound-redis.get", "llm.infer", "wasi-outbound-http.request", "key-value.open", "wasi_snapshot_preview1.no_such_call"}
 	if got := c.Stubs(); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("Stubs() = %q, want %q", got, want)
@@ -211,7 +211,7 @@ func TestStubImports(t *testing.T) {
 
 func TestSpinConfig(t *testing.T) {
 	e := testEngine(t, nil)
-	c := compile(t, e, guestWAT(""), ComponentConfig{ID: "cfg", Variables: map[string]string{"message": "I'm a teapot", "empty": ""}})
+	c := compile(t, e, guestWAT(""), Config{ID: "cfg", Variables: map[string]string{"message": "I'm a teapot", "empty": ""}})
 	h := newHarness(t, c)
 	tests := []struct {
 		name    string
@@ -267,7 +267,7 @@ func TestCallRawValues(t *testing.T) {
 	c := compile(t, e, `(module
 	  (func (export "mix") (param i32 i64 f32 f64) (result i32 i64 f32 f64)
 	    (i32.sub (i32.const 0) (local.get 0)) (i64.mul (local.get 1) (i64.const 2))
-	    (f32.neg (local.get 2)) (f64.add (local.get 3) (f64.const 1))))`, ComponentConfig{})
+	    (f32.neg (local.get 2)) (f64.add (local.get 3) (f64.const 1))))`, Config{})
 	i := instantiate(t, c)
 	r := call(t, i, "mix", 5, 1<<40, uint64(math.Float32bits(1.5)), math.Float64bits(2.5))
 	want := []uint64{uint64(uint32(0xFFFFFFFB)), 1 << 41, uint64(math.Float32bits(-1.5)), math.Float64bits(3.5)}
@@ -298,7 +298,7 @@ func TestCallRawValues(t *testing.T) {
 
 func TestReadWriteBounds(t *testing.T) {
 	e := testEngine(t, nil)
-	c := compile(t, e, guestWAT(""), ComponentConfig{ID: "adv"})
+	c := compile(t, e, guestWAT(""), Config{ID: "adv"})
 	i := instantiate(t, c)
 	for _, tt := range []struct {
 		name   string
@@ -356,7 +356,7 @@ func TestContextCancelInterrupts(t *testing.T) {
 
 func TestClosed(t *testing.T) {
 	e := testEngine(t, nil)
-	c := compile(t, e, guestWAT(""), ComponentConfig{})
+	c := compile(t, e, guestWAT(""), Config{})
 	i := instantiate(t, c)
 	if err := i.Close(); err != nil {
 		t.Fatal(err)
@@ -379,16 +379,16 @@ func TestClosed(t *testing.T) {
 	if err := i.Free(0, 0, 1); !errors.Is(err, ErrClosed) {
 		t.Errorf("Free after Close = %v", err)
 	}
-	c2 := compile(t, e, guestWAT(""), ComponentConfig{})
+	c2 := compile(t, e, guestWAT(""), Config{})
 	live := instantiate(t, c2)
 	if err := c2.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c2.Instantiate(t.Context(), nil); !errors.Is(err, ErrClosed) {
-		t.Errorf("Instantiate after Component.Close = %v", err)
+		t.Errorf("Instantiate after Module.Close = %v", err)
 	}
 	if _, err := live.Alloc(1, 8); err != nil {
-		t.Errorf("instance made before Component.Close: %v", err)
+		t.Errorf("instance made before Module.Close: %v", err)
 	}
 	e.Close()
 	if err := e.Close(); err != nil {
@@ -397,14 +397,14 @@ func TestClosed(t *testing.T) {
 	if _, err := c.Instantiate(t.Context(), nil); !errors.Is(err, ErrClosed) {
 		t.Errorf("Instantiate after Engine.Close = %v", err)
 	}
-	if _, err := e.Compile(t.Context(), ComponentConfig{Wasm: []byte("(module)")}); !errors.Is(err, ErrClosed) {
+	if _, err := e.Compile(t.Context(), Config{Wasm: []byte("(module)")}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Compile after Engine.Close = %v", err)
 	}
 }
 
 func TestPoolExhaustedThenReused(t *testing.T) {
 	e := testEngine(t, &Options{MaxInstances: 2})
-	c := compile(t, e, guestWAT(""), ComponentConfig{})
+	c := compile(t, e, guestWAT(""), Config{})
 	a, b := instantiate(t, c), instantiate(t, c)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Millisecond)
 	defer cancel()
@@ -431,7 +431,7 @@ func fdCount(t *testing.T) int {
 func TestNoLeaks(t *testing.T) {
 	e := testEngine(t, &Options{MaxInstances: 4})
 	s := memory.New()
-	c := compile(t, e, guestWAT(""), ComponentConfig{
+	c := compile(t, e, guestWAT(""), Config{
 		KeyValueStores: []string{"default"},
 		Stores:         kv.Stores{"default": s},
 		Files:          []Mount{{HostDir: t.TempDir(), GuestDir: "/"}},
@@ -464,7 +464,7 @@ func TestNoLeaks(t *testing.T) {
 func TestConcurrentInstances(t *testing.T) {
 	e := testEngine(t, &Options{MaxInstances: 16})
 	s := memory.New()
-	c := compile(t, e, guestWAT(""), ComponentConfig{KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": s}})
+	c := compile(t, e, guestWAT(""), Config{KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": s}})
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Add(1)
@@ -497,14 +497,14 @@ func TestProcExit(t *testing.T) {
 	  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
 	  (memory (export "memory") 1)
 	  (func (export "_start") (call $exit (i32.const 0)))
-	  (func (export "fail") (result i32) (call $exit (i32.const 3)) (i32.const 7)))`, ComponentConfig{ID: "adv"})
+	  (func (export "fail") (result i32) (call $exit (i32.const 3)) (i32.const 7)))`, Config{ID: "adv"})
 	i := instantiate(t, c)
 	if _, err := i.Call("_start"); err != nil {
 		t.Errorf("proc_exit(0): %v, want success", err)
 	}
 	_, err := c.Call(t.Context(), nil, "fail")
 	var exit *ExitError
-	if !errors.As(err, &exit) || exit.Status != 3 || exit.Component != "adv" {
+	if !errors.As(err, &exit) || exit.Status != 3 || exit.Module != "adv" {
 		t.Fatalf("proc_exit(3): error = %v, want *ExitError with status 3", err)
 	}
 	checkTrap(t, err, "exited with status 3")
@@ -544,7 +544,7 @@ func TestNewEngineOptions(t *testing.T) {
 func TestInitialMemoryOverLimit(t *testing.T) {
 	e := testEngine(t, &Options{MaxMemory: 1 << 20})
 	// Caught at start-up: the module can never instantiate.
-	_, err := e.Compile(t.Context(), ComponentConfig{ID: "adv", Wasm: testwasm.Wat(t, `(module (memory (export "memory") 32))`)}) // 2 MiB
+	_, err := e.Compile(t.Context(), Config{ID: "adv", Wasm: testwasm.Wat(t, `(module (memory (export "memory") 32))`)}) // 2 MiB
 	if err == nil || !strings.Contains(err.Error(), `"adv"`) || !strings.Contains(err.Error(), "exceeds the limit") {
 		t.Fatalf("Compile of a module needing 2 MiB with a 1 MiB limit: %v, want an error naming the component and the limit", err)
 	}
@@ -558,7 +558,7 @@ func TestDefineImports(t *testing.T) {
 	c := compile(t, e, `(module
 	  (import "my-platform" "answer" (func $answer (result i32)))
 	  (import "outbound-redis" "get" (func (param i32 i32 i32 i32 i32)))
-	  (func (export "ask") (result i32) (call $answer)))`, ComponentConfig{})
+	  (func (export "ask") (result i32) (call $answer)))`, Config{})
 	if got := c.Stubs(); len(got) != 1 || got[0] != "outbound-redis.get" {
 		t.Errorf("Stubs() = %q, want only outbound-redis.get", got)
 	}
@@ -567,7 +567,7 @@ func TestDefineImports(t *testing.T) {
 		t.Fatalf("ask = %v, %v; want 42", r, err)
 	}
 	failing := testEngine(t, &Options{DefineImports: func(*wasmtime.Linker) error { return errors.New("nope") }})
-	if _, err := failing.Compile(t.Context(), ComponentConfig{ID: "x", Wasm: testwasm.Wat(t, "(module)")}); err == nil || !strings.Contains(err.Error(), "nope") {
+	if _, err := failing.Compile(t.Context(), Config{ID: "x", Wasm: testwasm.Wat(t, "(module)")}); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("Compile with failing DefineImports: %v", err)
 	}
 }
@@ -578,7 +578,7 @@ func TestCompileValidatesConfig(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := e.Compile(t.Context(), ComponentConfig{
+	_, err := e.Compile(t.Context(), Config{
 		ID:        "bad",
 		Wasm:      testwasm.Wat(t, "(module)"),
 		Variables: map[string]string{"Bad": "v", "also__bad": "v", "fine": "v"},
@@ -606,7 +606,7 @@ func TestCompileValidatesConfig(t *testing.T) {
 // becomes garbage.
 func TestStdioHandleReleased(t *testing.T) {
 	e := testEngine(t, nil)
-	c := compile(t, e, guestWAT(""), ComponentConfig{})
+	c := compile(t, e, guestWAT(""), Config{})
 	var mu sync.Mutex
 	released := 0
 	const n = 20
@@ -637,7 +637,7 @@ func TestStdioHandleReleased(t *testing.T) {
 func TestCloseRacesWithUse(t *testing.T) {
 	e := testEngine(t, &Options{MaxInstances: 8})
 	wasm := testwasm.Wat(t, guestWAT(""))
-	c := compile(t, e, guestWAT(""), ComponentConfig{})
+	c := compile(t, e, guestWAT(""), Config{})
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
@@ -649,7 +649,7 @@ func TestCloseRacesWithUse(t *testing.T) {
 				} else if !errors.Is(err, ErrClosed) {
 					t.Errorf("Instantiate: %v", err)
 				}
-				if _, err := e.Compile(context.Background(), ComponentConfig{Wasm: wasm}); err != nil && !errors.Is(err, ErrClosed) {
+				if _, err := e.Compile(context.Background(), Config{Wasm: wasm}); err != nil && !errors.Is(err, ErrClosed) {
 					t.Errorf("Compile: %v", err)
 				}
 			}
@@ -672,7 +672,7 @@ func (w *closingWriter) Write(p []byte) (int, error) {
 
 func TestCloseFromGuestOutput(t *testing.T) {
 	e := testEngine(t, nil)
-	c := compile(t, e, guestWAT(""), ComponentConfig{})
+	c := compile(t, e, guestWAT(""), Config{})
 	w := &closingWriter{}
 	i, err := c.Instantiate(t.Context(), &InstanceOptions{Stdout: w})
 	if err != nil {

@@ -22,7 +22,7 @@ type harness struct {
 	i *Instance
 }
 
-func newHarness(t testing.TB, c *Component) *harness {
+func newHarness(t testing.TB, c *Module) *harness {
 	return &harness{t: t, i: instantiate(t, c)}
 }
 
@@ -107,9 +107,9 @@ func stores(t *testing.T) map[string]func(t *testing.T) kv.Store {
 	}
 }
 
-func kvComponent(t *testing.T, s kv.Store) *Component {
+func kvModule(t *testing.T, s kv.Store) *Module {
 	e := testEngine(t, nil)
-	return compile(t, e, guestWAT(""), ComponentConfig{
+	return compile(t, e, guestWAT(""), Config{
 		KeyValueStores: []string{"default", "other", "missing"},
 		Stores:         kv.Stores{"default": s, "other": s, "forbidden": s},
 	})
@@ -118,7 +118,7 @@ func kvComponent(t *testing.T, s kv.Store) *Component {
 func TestKeyValue(t *testing.T) {
 	for name, newStore := range stores(t) {
 		t.Run(name, func(t *testing.T) {
-			c := kvComponent(t, newStore(t))
+			c := kvModule(t, newStore(t))
 			t.Run("open", func(t *testing.T) { testOpen(t, c) })
 			t.Run("get set delete exists", func(t *testing.T) { testGetSetDeleteExists(t, c) })
 			t.Run("get-keys", func(t *testing.T) { testGetKeys(t, c) })
@@ -128,7 +128,7 @@ func TestKeyValue(t *testing.T) {
 	}
 }
 
-func testOpen(t *testing.T, c *Component) {
+func testOpen(t *testing.T, c *Module) {
 	h := newHarness(t, c)
 	tests := []struct {
 		name  string
@@ -152,7 +152,7 @@ func testOpen(t *testing.T, c *Component) {
 	}
 }
 
-func testGetSetDeleteExists(t *testing.T, c *Component) {
+func testGetSetDeleteExists(t *testing.T, c *Module) {
 	h := newHarness(t, c)
 	s := uint64(h.open("default"))
 	key := fmt.Sprintf("key-%s", t.Name())
@@ -199,7 +199,7 @@ func testGetSetDeleteExists(t *testing.T, c *Component) {
 
 func first(b []byte, _ uint32) []byte { return b }
 
-func testGetKeys(t *testing.T, c *Component) {
+func testGetKeys(t *testing.T, c *Module) {
 	h := newHarness(t, c)
 	s := uint64(h.open("default"))
 	prefix := t.Name() + "/"
@@ -241,7 +241,7 @@ func testGetKeys(t *testing.T, c *Component) {
 	}
 }
 
-func testInvalidStore(t *testing.T, c *Component) {
+func testInvalidStore(t *testing.T, c *Module) {
 	h := newHarness(t, c)
 	kp, kn := h.str("k")
 	want := errArea(kvErrInvalidStore)
@@ -260,7 +260,7 @@ func testInvalidStore(t *testing.T, c *Component) {
 	}
 }
 
-func testClose(t *testing.T, c *Component) {
+func testClose(t *testing.T, c *Module) {
 	h := newHarness(t, c)
 	s := h.open("default")
 	call(t, h.i, "close", uint64(s))
@@ -277,7 +277,7 @@ func testClose(t *testing.T, c *Component) {
 
 func TestKeyValueIOError(t *testing.T) {
 	s := newMapStore()
-	c := kvComponent(t, s)
+	c := kvModule(t, s)
 	h := newHarness(t, c)
 	hd := uint64(h.open("default"))
 	s.fail = errors.New("disk on fire")
@@ -319,7 +319,7 @@ func TestKeyValueResolverErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := compile(t, e, guestWAT(""), ComponentConfig{KeyValueStores: []string{"default"}, Stores: tt.resolver})
+			c := compile(t, e, guestWAT(""), Config{KeyValueStores: []string{"default"}, Stores: tt.resolver})
 			h := newHarness(t, c)
 			p, n := h.str("default")
 			got, _ := h.do("open", p, n)
@@ -344,7 +344,7 @@ type failingResolver struct{ err error }
 func (r failingResolver) Resolve(context.Context, string) (kv.Store, error) { return nil, r.err }
 
 func TestKeyValueStoreTableFull(t *testing.T) {
-	c := kvComponent(t, newMapStore())
+	c := kvModule(t, newMapStore())
 	h := newHarness(t, c)
 	h.i.st.maxHandles = 2
 	h.open("default")
@@ -369,7 +369,7 @@ func TestNestedHostCalls(t *testing.T) {
 	if err := store.Set(t.Context(), "", nil); err != nil { // the key the nested exists asks for
 		t.Fatal(err)
 	}
-	c := compile(t, e, "(module "+nested+")", ComponentConfig{
+	c := compile(t, e, "(module "+nested+")", Config{
 		KeyValueStores: []string{"default"}, Stores: kv.Stores{"default": store},
 	})
 	h := newHarness(t, c)

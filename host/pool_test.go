@@ -31,7 +31,7 @@ func TestManyEngines(t *testing.T) {
 	}
 	// Each one still runs guests.
 	for _, e := range []*Engine{engines[0], engines[len(engines)-1]} {
-		c := compile(t, e, `(module (memory (export "memory") 1) (func (export "f") (result i32) (i32.store (i32.const 65532) (i32.const 7)) (i32.load (i32.const 65532))))`, ComponentConfig{})
+		c := compile(t, e, `(module (memory (export "memory") 1) (func (export "f") (result i32) (i32.store (i32.const 65532) (i32.const 7)) (i32.load (i32.const 65532))))`, Config{})
 		if got := call(t, instantiate(t, c), "f"); got[0] != 7 {
 			t.Errorf("f() = %d, want 7", got[0])
 		}
@@ -69,7 +69,7 @@ func TestMaxMemoryEnforced(t *testing.T) {
 	e := testEngine(t, &Options{MaxMemory: 4 << 16})
 	c := compile(t, e, `(module (memory (export "memory") 1)
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
-  (func (export "load") (param i32) (result i32) (i32.load (local.get 0))))`, ComponentConfig{})
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0))))`, Config{})
 	i := instantiate(t, c)
 	if got := call(t, i, "grow", 3); int32(got[0]) != 1 {
 		t.Fatalf("grow(3) = %d, want 1", int32(got[0]))
@@ -90,7 +90,7 @@ func TestMaxMemoryEnforced(t *testing.T) {
 // an instance is closed.
 func TestInstantiateWaitsForSlot(t *testing.T) {
 	e := testEngine(t, &Options{MaxInstances: 2})
-	c := compile(t, e, `(module (memory (export "memory") 1) (func (export "f")))`, ComponentConfig{})
+	c := compile(t, e, `(module (memory (export "memory") 1) (func (export "f")))`, Config{})
 	a, b := instantiate(t, c), instantiate(t, c)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
@@ -122,7 +122,7 @@ func TestInstantiateWaitsForSlot(t *testing.T) {
 	}
 	// Failed instantiations give their slot back: a trapping start function
 	// fails twice as often as there are slots, then a good one still fits.
-	trap := compile(t, e, `(module (func $s unreachable) (start $s))`, ComponentConfig{ID: "trap"})
+	trap := compile(t, e, `(module (func $s unreachable) (start $s))`, Config{ID: "trap"})
 	for range 5 {
 		if _, err := trap.Instantiate(t.Context(), nil); !errors.Is(err, ErrTrap) {
 			t.Fatalf("trapping start: %v, want ErrTrap", err)
@@ -138,7 +138,7 @@ func TestInstantiateWaitsForSlot(t *testing.T) {
 // ErrClosed when the engine closes.
 func TestInstantiateWaitUnblockedByEngineClose(t *testing.T) {
 	e := testEngine(t, &Options{MaxInstances: 1})
-	c := compile(t, e, `(module)`, ComponentConfig{})
+	c := compile(t, e, `(module)`, Config{})
 	instantiate(t, c)
 	got := make(chan error, 1)
 	go func() {

@@ -40,7 +40,7 @@ func BenchmarkGuestMemoryLoop(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer e.Close()
-			i := instantiate(b, compile(b, e, sumWAT, ComponentConfig{}))
+			i := instantiate(b, compile(b, e, sumWAT, Config{}))
 			for b.Loop() {
 				if _, err := i.Call("sum", 1); err != nil {
 					b.Fatal(err)

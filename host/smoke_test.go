@@ -8,7 +8,7 @@ import (
 func TestSmoke(t *testing.T) {
 	e := testEngine(t, nil)
 	var out bytes.Buffer
-	c := compile(t, e, guestWAT(""), ComponentConfig{Stdout: &out, KeyValueStores: []string{"default"}})
+	c := compile(t, e, guestWAT(""), Config{Stdout: &out, KeyValueStores: []string{"default"}})
 	i := instantiate(t, c)
 	msg := []byte("hello\n")
 	p, n := put(t, i, 1, msg)

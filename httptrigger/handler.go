@@ -109,7 +109,7 @@ type Handler struct {
 	info   []byte // /.well-known/spin/info body
 
 	pool     sync.Pool // *lowerer scratch buffers
-	comps    []*host.Component
+	comps    []*host.Module
 	filesDir string    // copies of the components' files; removed by release
 	once     sync.Once // runs release
 
@@ -121,7 +121,7 @@ type Handler struct {
 // target is what a route runs, with the spin-* values that depend only on
 // the route precomputed.
 type target struct {
-	comp     *host.Component
+	comp     *host.Module
 	id       string
 	executor manifest.Executor
 	pattern  route.Pattern
@@ -167,7 +167,7 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 
 	var errs []error
 	used := map[string]bool{} // component ids already configured
-	var cfgs []host.ComponentConfig
+	var cfgs []host.Config
 	var patterns []route.Pattern
 	var targets []*target
 	for _, trig := range app.HTTPTriggers {
@@ -230,7 +230,7 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 		return nil, fmt.Errorf("httptrigger: %w", err)
 	}
 	h.comps = comps
-	byID := make(map[string]*host.Component, len(comps))
+	byID := make(map[string]*host.Module, len(comps))
 	for i, c := range comps {
 		byID[cfgs[i].ID] = c
 	}
@@ -251,7 +251,7 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 
 // componentConfig reads c's wasm, resolves its variables and checks its
 // store labels.
-func (h *Handler) componentConfig(ctx context.Context, app *manifest.App, c *manifest.Component, stores kv.Resolver) (host.ComponentConfig, error) {
+func (h *Handler) componentConfig(ctx context.Context, app *manifest.App, c *manifest.Component, stores kv.Resolver) (host.Config, error) {
 	var errs []error
 	wasm, err := app.ReadSource(c)
 	if err != nil {
@@ -279,9 +279,9 @@ func (h *Handler) componentConfig(ctx context.Context, app *manifest.App, c *man
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
-		return host.ComponentConfig{}, errors.Join(errs...)
+		return host.Config{}, errors.Join(errs...)
 	}
-	return host.ComponentConfig{
+	return host.Config{
 		ID:             c.ID,
 		Wasm:           wasm,
 		Environment:    c.Environment,

@@ -23,10 +23,12 @@ type Mount struct {
 	GuestDir string
 }
 
-// ComponentConfig describes one component, independently of spin.toml.
+// Config describes one Spin component (the manifest's word) to compile,
+// independently of spin.toml: its wasm and everything its instances are given.
+// The same Config will describe a core module or a WebAssembly component.
 // Compile copies the maps and slices; the Stores resolver and the writers
 // stay owned by the caller and must be safe for concurrent use.
-type ComponentConfig struct {
+type Config struct {
 	// ID names the component in errors and logs.
 	ID string
 	// Wasm is the module binary.
@@ -49,13 +51,13 @@ type ComponentConfig struct {
 	Stdout, Stderr io.Writer
 }
 
-// Component is a compiled module with its configuration and its resolved
-// imports. It is safe for concurrent use; Instantiate as many instances as
+// Module is a compiled core WebAssembly module (a Spin 1.x component) with its
+// configuration and its resolved imports. It is safe for concurrent use; Instantiate as many instances as
 // needed. It belongs to the Engine that compiled it.
-type Component struct {
+type Module struct {
 	e       *Engine
 	id      string
-	cfg     ComponentConfig
+	cfg     Config
 	module  *wasmtime.Module
 	pre     *wasmtimex.InstancePre
 	exports map[string]*funcSig
@@ -80,7 +82,7 @@ type Component struct {
 	usesWASI bool
 }
 
-// Indexes in Component.hot.
+// Indexes in Module.hot.
 const (
 	hotMemory = iota
 	hotRealloc
@@ -88,7 +90,7 @@ const (
 	hotFirstCall
 )
 
-// maxHot bounds the length of Component.hot.
+// maxHot bounds the length of Module.hot.
 const maxHot = hotFirstCall + 2
 
 // hotCalls returns the exports an embedder calls on most instances: the
@@ -97,7 +99,7 @@ func hotCalls() [maxHot - hotFirstCall]string {
 	return [...]string{"_initialize", "handle-http-request"}
 }
 
-func (c *Component) listHot() error {
+func (c *Module) listHot() error {
 	names := []string{exportMemory, exportRealloc, exportFree}
 	c.hotIndex = make(map[string]int)
 	for _, n := range hotCalls() {
@@ -113,7 +115,7 @@ func (c *Component) listHot() error {
 
 // allowedLabel returns the label equal to b if the component may open it,
 // without allocating.
-func (c *Component) allowedLabel(b []byte) (string, bool) {
+func (c *Module) allowedLabel(b []byte) (string, bool) {
 	l, ok := c.allowed[string(b)]
 	return l, ok
 }
@@ -127,7 +129,7 @@ type funcSig struct {
 // import the module declares: WASI preview 1, key-value and spin-config
 // for real, anything else as a stub that traps with an error naming the
 // import when called.
-func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, error) {
+func (e *Engine) Compile(ctx context.Context, cfg Config) (*Module, error) {
 	if e.isClosed() {
 		return nil, fmt.Errorf("host: compile component %q: %w", cfg.ID, ErrClosed)
 	}
@@ -137,7 +139,7 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 	if len(cfg.Wasm) == 0 {
 		return nil, fmt.Errorf("host: compile component %q: empty wasm", cfg.ID)
 	}
-	c := &Component{e: e, id: cfg.ID, cfg: cfg}
+	c := &Module{e: e, id: cfg.ID, cfg: cfg}
 	c.cfg.Wasm = nil // not needed after compilation
 	c.cfg.Environment = maps.Clone(cfg.Environment)
 	c.cfg.Files = slices.Clone(cfg.Files)
@@ -193,7 +195,7 @@ func (e *Engine) Compile(ctx context.Context, cfg ComponentConfig) (*Component, 
 }
 
 // checkConfig reports every problem in cfg's variables and mounts.
-func checkConfig(cfg ComponentConfig) error {
+func checkConfig(cfg Config) error {
 	var errs []error
 	for _, k := range slices.Sorted(maps.Keys(cfg.Variables)) {
 		if err := checkConfigKey(k); err != nil {
@@ -250,7 +252,7 @@ func kinds(vts []*wasmtime.ValType) []wasmtime.ValKind {
 // link builds the component's linker: WASI, then one definition per import
 // of the module: Spindle's implementation when the name and core signature
 // match, else a stub with the module's own signature.
-func (c *Component) link() error {
+func (c *Module) link() error {
 	l := wasmtime.NewLinker(c.e.wt)
 	defer l.Close() // the InstancePre keeps what it needs
 	if err := l.DefineWasi(); err != nil {
@@ -310,7 +312,7 @@ func (c *Component) link() error {
 // Close releases the compiled code; instances already made keep working.
 // Later Instantiate calls return an error matching ErrClosed. Close is
 // idempotent and returns nil. Engine.Close closes every component.
-func (c *Component) Close() error {
+func (c *Module) Close() error {
 	c.e.mu.Lock()
 	delete(c.e.comps, c)
 	c.e.mu.Unlock()
@@ -340,25 +342,25 @@ func defineStub(l *wasmtime.Linker, module, name string, ft *wasmtime.FuncType) 
 	})
 }
 
-// ID returns the component id from its ComponentConfig.
-func (c *Component) ID() string { return c.id }
+// ID returns the component id from its Config.
+func (c *Module) ID() string { return c.id }
 
 // HasExport reports whether the module exports a function called name.
-func (c *Component) HasExport(name string) bool {
+func (c *Module) HasExport(name string) bool {
 	_, ok := c.exports[name]
 	return ok
 }
 
 // HasMemory reports whether the module exports a linear memory called
 // "memory", which the Spin ABI and Instance.Alloc, Read and Write need.
-func (c *Component) HasMemory() bool { return c.hasMemory }
+func (c *Module) HasMemory() bool { return c.hasMemory }
 
 // Stubs returns the imports of the module that Spindle does not implement
 // and that were linked as stubs which trap when called.
-func (c *Component) Stubs() []string { return slices.Clone(c.stubs) }
+func (c *Module) Stubs() []string { return slices.Clone(c.stubs) }
 
 // deadline returns the instance deadline for ctx.
-func (c *Component) deadline(ctx context.Context, now time.Time, timeout time.Duration) time.Time {
+func (c *Module) deadline(ctx context.Context, now time.Time, timeout time.Duration) time.Time {
 	d := now.Add(c.e.opts.Timeout)
 	if timeout > 0 && now.Add(timeout).Before(d) {
 		d = now.Add(timeout)
