@@ -1,10 +1,7 @@
 package httptrigger
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/spindlekv/spindle/manifest"
@@ -16,7 +13,8 @@ const wellKnownPrefix = "/.well-known/spin/"
 
 // wellKnown serves /.well-known/spin/<rest> for any method: "health"
 // answers OK, "info" the application's name and version as JSON, anything
-// else 404 with an empty body (spec §2.7).
+// else 404 with an empty body, as Spin does (v1.5.1:crates/http/src/lib.rs,
+// v1.5.1:crates/http/src/app_info.rs).
 func (h *Handler) wellKnown(w http.ResponseWriter, rest string) {
 	switch rest {
 	case "health":
@@ -44,17 +42,3 @@ func appInfo(app *manifest.App) []byte {
 	}
 	return b
 }
-
-const levelInfo = slog.LevelInfo
-
-// levelFor logs a client that went away as a warning and anything else
-// as an error.
-func levelFor(err error) slog.Level {
-	if errors.Is(err, context.Canceled) {
-		return slog.LevelWarn
-	}
-	return slog.LevelError
-}
-
-func strAttr(k, v string) slog.Attr { return slog.String(k, v) }
-func errAttr(err error) slog.Attr   { return slog.Any("err", err) }
