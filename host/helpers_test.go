@@ -29,30 +29,17 @@ const guestPrelude = `
   (import "spin-config" "get-config" (func $get_config (param i32 i32 i32)))
   (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 1)
-  (global $bump (mut i32) (i32.const 1024))
+  (global $heap (mut i32) (i32.const 1024))
   ;; allocation log: count at 512, then (align, size) pairs from 516
   (global $nallocs (mut i32) (i32.const 0))
   (func (export "canonical_abi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
     (if (i32.lt_u (global.get $nallocs) (i32.const 60))
       (then
         (i32.store (i32.add (i32.const 516) (i32.mul (global.get $nallocs) (i32.const 8))) (local.get 2))
         (i32.store (i32.add (i32.const 520) (i32.mul (global.get $nallocs) (i32.const 8))) (local.get 3))))
     (global.set $nallocs (i32.add (global.get $nallocs) (i32.const 1)))
     (i32.store (i32.const 512) (global.get $nallocs))
-    (local.set $p (i32.and
-      (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
-      (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $bump (i32.add (local.get $p) (local.get 3)))
-    (if (i32.gt_u (global.get $bump) (i32.mul (memory.size) (i32.const 65536)))
-      (then
-        (if (i32.eq
-              (memory.grow (i32.add (i32.shr_u
-                (i32.sub (global.get $bump) (i32.mul (memory.size) (i32.const 65536)))
-                (i32.const 16)) (i32.const 1)))
-              (i32.const -1))
-          (then unreachable))))
-    (local.get $p))
+    (call $alloc (local.get 2) (local.get 3)))` + testwasm.Alloc + `
   (func (export "canonical_abi_free") (param i32 i32 i32))
   (func (export "open") (param i32 i32 i32) (call $open (local.get 0) (local.get 1) (local.get 2)))
   (func (export "get") (param i32 i32 i32 i32) (call $get (local.get 0) (local.get 1) (local.get 2) (local.get 3)))

@@ -1,2 +1,4 @@
-// Package testwasm compiles WebAssembly text for tests.
+// Package testwasm compiles WebAssembly text for tests and holds the WAT
+// pieces that test guests share: Alloc, a bump allocator, and Realloc, the
+// canonical ABI's realloc built on it.
 package testwasm

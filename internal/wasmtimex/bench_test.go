@@ -256,13 +256,9 @@ func BenchmarkMemoryData(b *testing.B) {
 // requestWAT is shaped like a Spin guest: realloc, free, a handler.
 const requestWAT = `(module
   (memory (export "memory") 2)
-  (global $bump (mut i32) (i32.const 1024))
+  (global $heap (mut i32) (i32.const 1024))
   (data (i32.const 0) "static data segment of the guest")
-  (func (export "canonical_abi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $bump))
-    (global.set $bump (i32.add (global.get $bump) (local.get 3)))
-    (local.get $p))
+` + testwasm.Realloc + `
   (func (export "canonical_abi_free") (param i32 i32 i32))
   (func (export "handle-http-request") (param i32 i32) (result i32)
     (i32.add (local.get 0) (local.get 1))))`

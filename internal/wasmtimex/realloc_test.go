@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
+	"github.com/spindlekv/spindle/internal/testwasm"
 	"github.com/spindlekv/spindle/internal/wasmtimex"
 )
 
@@ -20,7 +21,7 @@ import (
 const reallocWAT = `(module
   (import "host" "pick" (func $pick (param i32 i32) (result i32)))
   (memory (export "memory") 1 64)
-  (global $bump (mut i32) (i32.const 0x2000))
+  (global $heap (mut i32) (i32.const 0x2000))
   (global $n (mut i32) (i32.const 0))
   (global $trap_at (mut i32) (i32.const -1))
   (global $bad_at (mut i32) (i32.const -1))
@@ -47,19 +48,7 @@ const reallocWAT = `(module
     (i32.store (i32.const 0) (global.get $n))
     (if (i32.eq (local.get $k) (global.get $bad_at)) (then (return (global.get $bad_ptr))))
     (if (global.get $use_host) (then (return (call $pick (local.get $align) (local.get $size)))))
-    (local.set $p (i32.and
-      (i32.add (global.get $bump) (i32.sub (local.get $align) (i32.const 1)))
-      (i32.sub (i32.const 0) (local.get $align))))
-    (global.set $bump (i32.add (local.get $p) (local.get $size)))
-    (if (i32.gt_u (global.get $bump) (i32.mul (memory.size) (i32.const 65536)))
-      (then
-        (if (i32.eq
-              (memory.grow (i32.add (i32.shr_u
-                (i32.sub (global.get $bump) (i32.mul (memory.size) (i32.const 65536)))
-                (i32.const 16)) (i32.const 1)))
-              (i32.const -1))
-          (then unreachable))))
-    (local.get $p))
+    (call $alloc (local.get $align) (local.get $size)))` + testwasm.Alloc + `
   (func (export "realloc2") (param i32 i32) (result i32) (i32.const 0x2000))
   (func (export "realloc_noresult") (param i32 i32 i32 i32))
   (func (export "realloc_i64") (param i64 i64 i64 i64) (result i64) (i64.const 0x2000))

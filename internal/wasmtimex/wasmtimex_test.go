@@ -13,7 +13,7 @@ import (
 // with the canonical ABI realloc signature, and an infinite loop.
 const guestWAT = `(module
   (memory (export "memory") 1)
-  (global $bump (mut i32) (i32.const 1024))
+  (global $heap (mut i32) (i32.const 1024))
   (data (i32.const 16) "hello")
   (func (export "add") (param i32 i32) (result i32)
     (i32.add (local.get 0) (local.get 1)))
@@ -31,11 +31,7 @@ const guestWAT = `(module
     (memory.grow (local.get 0)))
   (func (export "spin") (loop $l (br $l)))
   (func (export "ref") (param externref))
-  (func (export "canonical_abi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $p i32)
-    (local.set $p (global.get $bump))
-    (global.set $bump (i32.add (global.get $bump) (local.get 3)))
-    (local.get $p))
+` + testwasm.Realloc + `
 )`
 
 type env struct {
