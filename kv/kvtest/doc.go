@@ -53,15 +53,25 @@
 // kv.MaxKeyLen bytes), prefix listing where SQL LIKE and glob metacharacters
 // are literal, invalid keys and oversized values rejected with nothing
 // stored, idempotent delete, Exists, sorted listing and paging over more
-// than 10,000 keys, that no slice passed in or returned is aliased, that a
-// cancelled context gives an error matching context.Canceled, that every
-// method after Close returns kv.ErrClosed, a concurrency hammer (run with
-// -race), increment atomicity and its 8-byte little-endian encoding,
-// compare-and-swap semantics (nil old means absent), expiry, persistence
+// than 10,000 keys, that a cursor the store cannot have returned (not valid
+// UTF-8) gives kv.ErrInvalidCursor, that no slice passed in or returned is
+// aliased, that a cancelled context gives an error matching
+// context.Canceled, that every method after Close returns kv.ErrClosed, a
+// concurrency hammer (run with -race), increment atomicity and its 8-byte
+// little-endian encoding, compare-and-swap semantics (nil old means
+// absent), expiry (a TTL of zero or less gives kv.ErrInvalidTTL; the
+// largest time.Duration does not overflow into the past), persistence
 // across Backend.Reopen, and label isolation (unless
 // Harness.LabelsShareKeys).
 //
+// With Harness.ErrorPrefix set, the errors those cases provoke must also
+// follow the kv package's format: the driver's prefix first, and the key,
+// quoted, in an error about one key.
+//
 // Expiry cases use TTLs of tens of milliseconds and poll with a deadline
 // ([ExpiryDeadline]) instead of sleeping a fixed time, so a store with a
-// coarse clock passes too.
+// coarse clock passes too. A store whose clock is package time's sets
+// Harness.Synctest: the expiry cases then run in testing/synctest bubbles,
+// on a fake clock, and also check that a key is readable a nanosecond
+// before its TTL runs out and absent when it has.
 package kvtest

@@ -33,6 +33,8 @@ func Example() {
 // made.
 func TestRun(t *testing.T) {
 	kvtest.Run(t, kvtest.Harness{
+		ErrorPrefix: "kv/memory: ",
+		Synctest:    true,
 		NewBackend: func(t *testing.T) kvtest.Backend {
 			r := memory.NewResolver()
 			t.Cleanup(func() { r.Close() })

@@ -12,4 +12,9 @@
 // as absent at once and are dropped from memory lazily, by a sweep that runs
 // on some later write (at most once per [SweepInterval]). Values are copied
 // on the way in and out, so a Store never aliases a caller's slice.
+//
+// Errors start with "kv/memory: " and match the kv sentinels: a TTL of zero
+// or less gives kv.ErrInvalidTTL, a list cursor the store did not return
+// kv.ErrInvalidCursor. The clock is package time's, so tests of expiry can
+// run in a testing/synctest bubble.
 package memory

@@ -14,6 +14,8 @@ import (
 
 func TestConformance(t *testing.T) {
 	kvtest.Run(t, kvtest.Harness{
+		ErrorPrefix: "kv/memory: ",
+		Synctest:    true,
 		NewBackend: func(t *testing.T) kvtest.Backend {
 			r := memory.NewResolver()
 			t.Cleanup(func() { r.Close() })

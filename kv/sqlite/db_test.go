@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func TestOpenErrors(t *testing.T) {
 				db.Close()
 				t.Fatalf("Open(%q) succeeded", tt.path)
 			}
-			if msg := err.Error(); len(msg) < len("sqlite: ") || msg[:8] != "sqlite: " {
+			if msg := err.Error(); !strings.HasPrefix(msg, "kv/sqlite: ") {
 				t.Fatalf("error %q lacks the package prefix", msg)
 			}
 		})

@@ -54,4 +54,12 @@
 // returns kv.ErrNotCounter for a value of another length where Spin's host
 // panics. CompareAndSwap runs in one transaction; nil old means absent.
 // SetMany and DeleteMany are one transaction each.
+//
+// # Errors
+//
+// Errors start with "kv/sqlite: ", then the operation, the key (quoted)
+// and the label, and match the kv sentinels: a TTL of zero or less gives
+// kv.ErrInvalidTTL, a list cursor the store did not return
+// kv.ErrInvalidCursor. Expiry is checked against SQLite's clock
+// (unixepoch), so tests of it cannot use testing/synctest's fake clock.
 package sqlite

@@ -23,6 +23,7 @@ func openDB(t testing.TB, path string, opts *sqlite.Options) *sqlite.DB {
 
 func TestConformanceFile(t *testing.T) {
 	kvtest.Run(t, kvtest.Harness{
+		ErrorPrefix: "kv/sqlite: ",
 		NewBackend: func(t *testing.T) kvtest.Backend {
 			path := filepath.Join(t.TempDir(), "sub", "dir", "kv.db")
 			db := openDB(t, path, nil)
@@ -44,6 +45,7 @@ func TestConformanceFile(t *testing.T) {
 
 func TestConformanceMemory(t *testing.T) {
 	kvtest.Run(t, kvtest.Harness{
+		ErrorPrefix: "kv/sqlite: ",
 		NewBackend: func(t *testing.T) kvtest.Backend {
 			db := openDB(t, sqlite.Memory, nil)
 			return kvtest.Backend{
