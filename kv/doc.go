@@ -18,6 +18,9 @@
 // return an error wrapping errors.ErrUnsupported.
 //
 // A [Resolver] maps labels to stores; [Stores] is the simplest one, a map.
+// The Resolvers of the driver packages own the stores they return: Close
+// of a resolved store does nothing, and the Resolver's own Close closes
+// them all.
 //
 // # Errors
 //

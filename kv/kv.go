@@ -145,13 +145,19 @@ type Expirer interface {
 // Implementations are safe for concurrent use.
 type Resolver interface {
 	// Resolve returns the Store for label, or an error matching
-	// ErrNoSuchStore. The Resolver keeps ownership of the Store: callers
-	// must not close it.
+	// ErrNoSuchStore. The Resolver keeps ownership of the Store and closes
+	// it when the Resolver itself is closed. The Resolvers of this module
+	// (kv/memory, kv/sqlite, kv/runtimeconfig) make Close of a resolved
+	// Store do nothing and return nil, so that a caller's habitual
+	// "defer s.Close()" cannot close a label for every other user of it;
+	// the kv/kvtest package checks that.
 	Resolve(ctx context.Context, label string) (Store, error)
 }
 
 // Stores is a fixed Resolver: a map from label to Store. The caller keeps
-// ownership of the stores and closes them.
+// ownership of the stores and closes them. Resolve returns the stores
+// themselves, so unlike the Resolvers of the driver packages, a Close of a
+// resolved Store closes it for every user of the label.
 type Stores map[string]Store
 
 // Resolve returns m[label], or an error matching ErrNoSuchStore.

@@ -45,6 +45,19 @@
 // the store lacks are skipped with a message saying so, and the package
 // helpers are checked to return errors.ErrUnsupported for it.
 //
+// # Resolvers
+//
+// [RunResolver] checks a kv.Resolver, given a [ResolverHarness] that makes
+// a fresh one in which the labels "default" and "other" resolve: that a
+// label resolves to the same keys every time, that Close of a resolved
+// store leaves the store and its label working (the Resolver owns them; a
+// caller's "defer s.Close()" must not close a label for every other
+// guest), that the empty label and labels that are not valid UTF-8 give
+// kv.ErrNoSuchStore, that concurrent Resolves agree, and that after the
+// Resolver is closed its stores and Resolve give kv.ErrClosed. kv/memory
+// runs it on memory.Resolver, kv/sqlite on sqlite.DB and kv/runtimeconfig
+// on its Resolver with SQLite and Redis labels.
+//
 // # What the suite checks
 //
 // Missing keys (kv.ErrNotFound), overwrite, the empty value versus an absent

@@ -4,7 +4,10 @@
 //
 // [New] makes one store; [NewResolver] makes a kv.Resolver in which every
 // label resolves to its own store, created empty on first use, as labels of
-// one Spin SQLite file do.
+// one Spin SQLite file do. The store [Resolver.Resolve] returns is shared by
+// every caller and owned by the Resolver: its Close does nothing.
+// [Resolver.Store] returns a view of a label that the caller owns and
+// closes.
 //
 // A [Store] implements kv.Store and every optional interface of package kv:
 // kv.Batcher, kv.Incrementer (counters are 8-byte little-endian int64s, as

@@ -59,6 +59,7 @@ func newData() *data { return &data{m: make(map[string]entry)} }
 type Store struct {
 	d      *data
 	closed atomic.Bool
+	owned  bool // returned by Resolver.Resolve: Close does nothing
 }
 
 // New returns an empty Store.
@@ -67,8 +68,14 @@ func New() *Store { return &Store{d: newData()} }
 // Close marks the Store closed: later calls of its methods return an error
 // matching kv.ErrClosed. Other views of the same label (Resolver.Store) stay
 // open and keep the keys. Close is idempotent and always returns nil.
+//
+// Close of a store returned by Resolver.Resolve does nothing: that store is
+// shared by every caller of Resolve and belongs to the Resolver, whose own
+// Close closes it.
 func (s *Store) Close() error {
-	s.closed.Store(true)
+	if !s.owned {
+		s.closed.Store(true)
+	}
 	return nil
 }
 
@@ -440,7 +447,8 @@ func (r *Resolver) Store(label string) (*Store, error) {
 }
 
 // Resolve returns the Resolver's own store for label, the same one on every
-// call. The Resolver keeps ownership: callers must not close it.
+// call. The Resolver keeps ownership: Close of that store does nothing, and
+// Resolver.Close closes it.
 func (r *Resolver) Resolve(_ context.Context, label string) (kv.Store, error) {
 	r.mu.Lock()
 	s, closed := r.resolved[label], r.closed
@@ -455,6 +463,7 @@ func (r *Resolver) Resolve(_ context.Context, label string) (kv.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.owned = true
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if prev := r.resolved[label]; prev != nil {

@@ -321,8 +321,8 @@ func (db *DB) Store(label string) (*Store, error) {
 }
 
 // Resolve returns the DB's own view of label, the same one on every call;
-// see Store for which labels are valid. The DB keeps ownership: callers must
-// not close it. It is closed by DB.Close.
+// see Store for which labels are valid. The DB keeps ownership: Close of
+// that view does nothing, and DB.Close closes it.
 func (db *DB) Resolve(_ context.Context, label string) (kv.Store, error) {
 	if db.closed.Load() {
 		return nil, fmt.Errorf("kv/sqlite: resolve %q: %w", label, kv.ErrClosed)
@@ -336,6 +336,7 @@ func (db *DB) Resolve(_ context.Context, label string) (kv.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.owned = true
 	db.resolved[label] = s
 	return s, nil
 }

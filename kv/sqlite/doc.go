@@ -8,8 +8,10 @@
 // The package needs cgo (github.com/mattn/go-sqlite3).
 //
 // [Open] opens a file (or [Memory], a private in-memory database) as a
-// [DB]; [DB.Store] returns the [Store] view of one label, and a DB is also a
-// kv.Resolver in which every non-empty label resolves, as in Spin.
+// [DB]; [DB.Store] returns a [Store] view of one label, which the caller
+// owns and closes, and a DB is also a kv.Resolver in which every non-empty
+// label resolves, as in Spin. The view [DB.Resolve] returns is shared by
+// every caller and owned by the DB: its Close does nothing.
 //
 // # Connections, locking and durability
 //

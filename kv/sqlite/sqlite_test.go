@@ -56,3 +56,23 @@ func TestConformanceMemory(t *testing.T) {
 		},
 	})
 }
+
+// TestResolverConformance runs kvtest's Resolver cases against a DB, on a
+// file and in memory.
+func TestResolverConformance(t *testing.T) {
+	for _, tt := range []struct{ name, file string }{{"file", "kv.db"}, {"memory", ""}} {
+		t.Run(tt.name, func(t *testing.T) {
+			kvtest.RunResolver(t, kvtest.ResolverHarness{
+				ErrorPrefix: "kv/sqlite: ",
+				NewResolver: func(t *testing.T) (kv.Resolver, func() error) {
+					path := sqlite.Memory
+					if tt.file != "" {
+						path = filepath.Join(t.TempDir(), tt.file)
+					}
+					db := openDB(t, path, nil)
+					return db, db.Close
+				},
+			})
+		})
+	}
+}

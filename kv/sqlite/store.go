@@ -31,6 +31,7 @@ type Store struct {
 	db     *DB
 	label  string
 	closed atomic.Bool
+	owned  bool // returned by DB.Resolve: Close does nothing
 }
 
 // Label returns the label the Store views.
@@ -39,8 +40,14 @@ func (s *Store) Label() string { return s.label }
 // Close closes the view: its later calls return an error matching
 // kv.ErrClosed. The DB and other views stay open. Close is idempotent and
 // returns nil.
+//
+// Close of a store returned by DB.Resolve does nothing: that store is
+// shared by every caller of Resolve and belongs to the DB, whose own Close
+// closes it.
 func (s *Store) Close() error {
-	s.closed.Store(true)
+	if !s.owned {
+		s.closed.Store(true)
+	}
 	return nil
 }
 
