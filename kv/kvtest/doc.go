@@ -58,6 +58,9 @@
 // runs it on memory.Resolver, kv/sqlite on sqlite.DB and kv/runtimeconfig
 // on its Resolver with SQLite and Redis labels.
 //
+// The kv/kvtest/kvbench subpackage is the matching benchmark harness: a
+// store's Get and Set beside a baseline of its backend, in the same run.
+//
 // # What the suite checks
 //
 // Missing keys (kv.ErrNotFound), overwrite, the empty value versus an absent
