@@ -1,6 +1,6 @@
 module github.com/spindlekv/spindle
 
-go 1.24
+go 1.25
 
 require (
 	github.com/bytecodealliance/wasmtime-go/v39 v39.0.1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spindlekv/spindle/kv"
 	"github.com/spindlekv/spindle/kv/memory"
@@ -83,4 +84,22 @@ func ExampleIncrement() {
 	// 5 <nil>
 	// [5 0 0 0 0 0 0 0]
 	// true
+}
+
+// Every store reports a bad TTL with the same sentinel, wrapped with the
+// driver's prefix and the key; CheckTTL makes the sentinel's error for a
+// store implementation to wrap.
+func ExampleCheckTTL() {
+	ctx := context.Background()
+	s := memory.New()
+	defer s.Close()
+
+	err := s.SetWithTTL(ctx, "session", []byte("token"), 0)
+	fmt.Println(errors.Is(err, kv.ErrInvalidTTL))
+	fmt.Println(err)
+	fmt.Println(kv.CheckTTL(time.Minute))
+	// Output:
+	// true
+	// kv/memory: set with TTL "session": kv: invalid TTL: 0s is not positive
+	// <nil>
 }

@@ -27,6 +27,13 @@ var (
 	// ErrNotCounter is returned by Increment when the existing value is not
 	// an 8-byte little-endian signed integer.
 	ErrNotCounter = errors.New("kv: value is not an 8-byte counter")
+	// ErrInvalidCursor is returned by List for a ListOptions.Cursor that
+	// the store did not return: a cursor of another kind of store, or one
+	// that is not valid UTF-8 (no store returns such a cursor).
+	ErrInvalidCursor = errors.New("kv: invalid list cursor")
+	// ErrInvalidTTL is returned by SetWithTTL for a ttl of zero or less.
+	// Nothing is stored.
+	ErrInvalidTTL = errors.New("kv: invalid TTL")
 )
 
 // Limits every Store accepts. They are at least what Spin guarantees in
@@ -76,7 +83,8 @@ type ListOptions struct {
 	Prefix string
 	// Cursor continues a listing; it is the Cursor of the previous page,
 	// and "" starts at the first key. Cursors are opaque and specific to
-	// the store that returned them.
+	// the store that returned them; List rejects one it cannot have
+	// returned with an error matching ErrInvalidCursor.
 	Cursor string
 	// Limit is the most keys to return; zero or negative means
 	// DefaultListLimit.
@@ -126,8 +134,9 @@ type CompareAndSwapper interface {
 // Expirer is an optional interface for stores whose keys can expire.
 type Expirer interface {
 	// SetWithTTL stores value under key; after ttl the key reads as absent.
-	// A ttl of zero or less is an error. A later Set without TTL makes the
-	// key permanent again.
+	// A ttl of zero or less gives an error matching ErrInvalidTTL, with
+	// nothing stored; any positive ttl, up to the largest time.Duration, is
+	// valid. A later Set without TTL makes the key permanent again.
 	SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error
 }
 
@@ -136,13 +145,19 @@ type Expirer interface {
 // Implementations are safe for concurrent use.
 type Resolver interface {
 	// Resolve returns the Store for label, or an error matching
-	// ErrNoSuchStore. The Resolver keeps ownership of the Store: callers
-	// must not close it.
+	// ErrNoSuchStore. The Resolver keeps ownership of the Store and closes
+	// it when the Resolver itself is closed. The Resolvers of this module
+	// (kv/memory, kv/sqlite, kv/runtimeconfig) make Close of a resolved
+	// Store do nothing and return nil, so that a caller's habitual
+	// "defer s.Close()" cannot close a label for every other user of it;
+	// the kv/kvtest package checks that.
 	Resolve(ctx context.Context, label string) (Store, error)
 }
 
 // Stores is a fixed Resolver: a map from label to Store. The caller keeps
-// ownership of the stores and closes them.
+// ownership of the stores and closes them. Resolve returns the stores
+// themselves, so unlike the Resolvers of the driver packages, a Close of a
+// resolved Store closes it for every user of the label.
 type Stores map[string]Store
 
 // Resolve returns m[label], or an error matching ErrNoSuchStore.
@@ -161,6 +176,15 @@ func CheckKey(key string) error {
 	}
 	if !utf8.ValidString(key) {
 		return fmt.Errorf("%w: %q is not valid UTF-8", ErrInvalidKey, key)
+	}
+	return nil
+}
+
+// CheckTTL returns an error matching ErrInvalidTTL if ttl is zero or
+// negative.
+func CheckTTL(ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("%w: %v is not positive", ErrInvalidTTL, ttl)
 	}
 	return nil
 }

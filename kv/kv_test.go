@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -270,4 +271,29 @@ func TestKeys(t *testing.T) {
 			t.Fatalf("AllKeys = %v, want errList", err)
 		}
 	})
+}
+
+func TestCheckTTL(t *testing.T) {
+	tests := []struct {
+		name    string
+		ttl     time.Duration
+		invalid bool
+	}{
+		{"zero", 0, true},
+		{"negative", -time.Nanosecond, true},
+		{"most negative", math.MinInt64, true},
+		{"one nanosecond", time.Nanosecond, false},
+		{"largest", math.MaxInt64, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := kv.CheckTTL(tt.ttl)
+			if got := errors.Is(err, kv.ErrInvalidTTL); got != tt.invalid {
+				t.Fatalf("CheckTTL(%v) = %v; want invalid %v", tt.ttl, err, tt.invalid)
+			}
+			if tt.invalid && !strings.HasPrefix(err.Error(), "kv: ") {
+				t.Fatalf("error %q lacks the package prefix", err)
+			}
+		})
+	}
 }

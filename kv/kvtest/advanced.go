@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/spindlekv/spindle/kv"
@@ -182,9 +184,7 @@ func testIncrement(t *testing.T, e *env) {
 		t.Run("not a counter: "+tt.name, func(t *testing.T) {
 			mustSet(t, s, "bad", tt.value)
 			_, err := inc.Increment(ctx, "bad", 1)
-			if !errors.Is(err, kv.ErrNotCounter) {
-				t.Fatalf("Increment of %s: %v, want kv.ErrNotCounter", short(tt.value), err)
-			}
+			e.wantErr(t, "Increment of "+short(tt.value), err, kv.ErrNotCounter, "bad")
 			wantValue(t, s, "bad", tt.value)
 		})
 	}
@@ -341,72 +341,94 @@ func waitMissing(t *testing.T, s kv.Store, key string) {
 	}
 }
 
+// clock runs fn as subtest name, inside a testing/synctest bubble when
+// Harness.Synctest is set.
+func (e *env) clock(t *testing.T, name string, fn func(t *testing.T)) {
+	t.Helper()
+	t.Run(name, func(t *testing.T) {
+		if e.h.Synctest {
+			synctest.Test(t, fn)
+			return
+		}
+		fn(t)
+	})
+}
+
 func testExpiry(t *testing.T, e *env) {
 	s := e.open("default")
 	x := skipWithoutExpirer(t, s)
-	ctx := t.Context()
 	const short = 50 * time.Millisecond
-	setTTL := func(key, value string, ttl time.Duration) {
+	setTTL := func(t *testing.T, key, value string, ttl time.Duration) {
 		t.Helper()
-		if err := x.SetWithTTL(ctx, key, []byte(value), ttl); err != nil {
+		if err := x.SetWithTTL(t.Context(), key, []byte(value), ttl); err != nil {
 			t.Fatalf("SetWithTTL(%q, %v): %v", key, ttl, err)
 		}
 	}
-	t.Run("expires", func(t *testing.T) {
-		setTTL("gone", "v", short)
-		setTTL("kept", "v", time.Hour)
+	e.clock(t, "expires", func(t *testing.T) {
+		setTTL(t, "gone", "v", short)
+		setTTL(t, "kept", "v", time.Hour)
 		mustSet(t, s, "plain", []byte("p"))
 		waitMissing(t, s, "gone")
 		wantValue(t, s, "kept", []byte("v"))
 		wantValue(t, s, "plain", []byte("p"))
 	})
-	t.Run("readable before expiry", func(t *testing.T) {
-		setTTL("long", "value", time.Hour)
+	if e.h.Synctest {
+		e.clock(t, "expires exactly at the TTL", func(t *testing.T) {
+			setTTL(t, "exact", "v", time.Hour)
+			time.Sleep(time.Hour - time.Nanosecond)
+			wantValue(t, s, "exact", []byte("v"))
+			time.Sleep(time.Nanosecond)
+			wantMissing(t, s, "exact")
+		})
+	}
+	e.clock(t, "readable before expiry", func(t *testing.T) {
+		setTTL(t, "long", "value", time.Hour)
 		wantValue(t, s, "long", []byte("value"))
 		if !slices.Contains(allKeys(t, s, ""), "long") {
 			t.Fatal("key with a TTL not listed")
 		}
 	})
-	t.Run("Set makes a key permanent", func(t *testing.T) {
-		setTTL("p", "ttl", short)
+	e.clock(t, "Set makes a key permanent", func(t *testing.T) {
+		setTTL(t, "p", "ttl", short)
 		mustSet(t, s, "p", []byte("forever"))
-		setTTL("sync", "v", short) // expires after p would have
+		setTTL(t, "sync", "v", short) // expires after p would have
 		waitMissing(t, s, "sync")
 		wantValue(t, s, "p", []byte("forever"))
 	})
-	t.Run("SetWithTTL over a permanent key", func(t *testing.T) {
+	e.clock(t, "SetWithTTL over a permanent key", func(t *testing.T) {
 		mustSet(t, s, "q", []byte("forever"))
-		setTTL("q", "ttl", short)
+		setTTL(t, "q", "ttl", short)
 		wantValueOrGone(t, s, "q", "ttl")
 		waitMissing(t, s, "q")
 	})
-	t.Run("new TTL replaces the old one", func(t *testing.T) {
-		setTTL("r", "1", short)
-		setTTL("r", "2", time.Hour)
-		setTTL("sync2", "v", short)
+	e.clock(t, "new TTL replaces the old one", func(t *testing.T) {
+		setTTL(t, "r", "1", short)
+		setTTL(t, "r", "2", time.Hour)
+		setTTL(t, "sync2", "v", short)
 		waitMissing(t, s, "sync2")
 		wantValue(t, s, "r", []byte("2"))
 	})
-	t.Run("set again after expiry", func(t *testing.T) {
-		setTTL("s", "1", short)
+	e.clock(t, "set again after expiry", func(t *testing.T) {
+		setTTL(t, "s", "1", short)
 		waitMissing(t, s, "s")
 		mustSet(t, s, "s", []byte("2"))
 		wantValue(t, s, "s", []byte("2"))
 	})
 	if _, ok := s.(kv.Incrementer); ok {
-		t.Run("increment of an expired counter starts at zero", func(t *testing.T) {
-			if err := x.SetWithTTL(ctx, "n", le(100), short); err != nil {
+		e.clock(t, "increment of an expired counter starts at zero", func(t *testing.T) {
+			if err := x.SetWithTTL(t.Context(), "n", le(100), short); err != nil {
 				t.Fatal(err)
 			}
 			waitMissing(t, s, "n")
-			if n, err := kv.Increment(ctx, s, "n", 1); err != nil || n != 1 {
+			if n, err := kv.Increment(t.Context(), s, "n", 1); err != nil || n != 1 {
 				t.Fatalf("Increment = %d, %v; want 1", n, err)
 			}
 		})
 	}
 	if _, ok := s.(kv.CompareAndSwapper); ok {
-		t.Run("an expired key is absent for compare-and-swap", func(t *testing.T) {
-			setTTL("c", "old", short)
+		e.clock(t, "an expired key is absent for compare-and-swap", func(t *testing.T) {
+			ctx := t.Context()
+			setTTL(t, "c", "old", short)
 			waitMissing(t, s, "c")
 			if ok, err := kv.CompareAndSwap(ctx, s, "c", []byte("old"), []byte("x")); err != nil || ok {
 				t.Fatalf("CompareAndSwap with the expired value = %v, %v; want false", ok, err)
@@ -418,11 +440,25 @@ func testExpiry(t *testing.T, e *env) {
 		})
 	}
 	t.Run("bad TTL", func(t *testing.T) {
-		for _, ttl := range []time.Duration{0, -time.Second} {
-			if err := x.SetWithTTL(ctx, "bad", []byte("v"), ttl); err == nil {
-				t.Errorf("SetWithTTL with ttl %v: no error", ttl)
-			}
+		for _, ttl := range []time.Duration{0, -time.Nanosecond, -time.Second, math.MinInt64} {
+			err := x.SetWithTTL(t.Context(), "bad", []byte("v"), ttl)
+			e.wantErr(t, fmt.Sprintf("SetWithTTL with ttl %v", ttl), err, kv.ErrInvalidTTL, "bad")
 			wantMissing(t, s, "bad")
+		}
+		mustSet(t, s, "bad", []byte("old"))
+		err := x.SetWithTTL(t.Context(), "bad", []byte("new"), 0)
+		e.wantErr(t, "SetWithTTL with ttl 0 over a value", err, kv.ErrInvalidTTL, "bad")
+		wantValue(t, s, "bad", []byte("old"))
+	})
+	e.clock(t, "longest TTL", func(t *testing.T) {
+		// A TTL near the largest time.Duration (292 years) must not
+		// overflow into the past when a store adds it to the time.
+		for _, ttl := range []time.Duration{math.MaxInt64, math.MaxInt64 - time.Millisecond + 1, 100 * 365 * 24 * time.Hour} {
+			setTTL(t, "forever", "v", ttl)
+			wantValue(t, s, "forever", []byte("v"))
+			if !slices.Contains(allKeys(t, s, ""), "forever") {
+				t.Fatalf("key with TTL %v not listed", ttl)
+			}
 		}
 	})
 }

@@ -21,6 +21,8 @@ func testMissingKey(t *testing.T, e *env) {
 	mustSet(t, s, "present", []byte("x"))
 	wantMissing(t, s, "presen")
 	wantMissing(t, s, "present2")
+	_, err := s.Get(t.Context(), "missing")
+	e.wantErr(t, "Get of a missing key", err, kv.ErrNotFound, "missing")
 }
 
 func testOverwrite(t *testing.T, e *env) {
@@ -203,9 +205,7 @@ func testInvalidKeys(t *testing.T, e *env) {
 		t.Run(tt.name, func(t *testing.T) {
 			check := func(op string, err error) {
 				t.Helper()
-				if !errors.Is(err, kv.ErrInvalidKey) {
-					t.Errorf("%s with key %s: error %v, want one matching kv.ErrInvalidKey", op, short([]byte(tt.key)), err)
-				}
+				e.wantErr(t, fmt.Sprintf("%s with key %s", op, short([]byte(tt.key))), err, kv.ErrInvalidKey, "")
 			}
 			check("Set", s.Set(ctx, tt.key, []byte("v")))
 			_, err := s.Get(ctx, tt.key)
@@ -239,28 +239,26 @@ func testValueTooLarge(t *testing.T, e *env) {
 	s := e.open("default")
 	ctx := t.Context()
 	huge := make([]byte, kv.MaxValueLen+1)
-	check := func(op string, err error) {
+	check := func(op, key string, err error) {
 		t.Helper()
-		if !errors.Is(err, kv.ErrValueTooLarge) {
-			t.Errorf("%s of %d bytes: error %v, want one matching kv.ErrValueTooLarge", op, len(huge), err)
-		}
+		e.wantErr(t, fmt.Sprintf("%s of %d bytes", op, len(huge)), err, kv.ErrValueTooLarge, key)
 	}
-	check("Set", s.Set(ctx, "huge", huge))
+	check("Set", "huge", s.Set(ctx, "huge", huge))
 	wantMissing(t, s, "huge")
 	mustSet(t, s, "kept", []byte("old"))
-	check("Set over an existing value", s.Set(ctx, "kept", huge))
+	check("Set over an existing value", "kept", s.Set(ctx, "kept", huge))
 	wantValue(t, s, "kept", []byte("old"))
 	if b, ok := s.(kv.Batcher); ok {
-		check("SetMany", b.SetMany(ctx, map[string][]byte{"huge": huge}))
+		check("SetMany", "huge", b.SetMany(ctx, map[string][]byte{"huge": huge}))
 		wantMissing(t, s, "huge")
 	}
 	if _, ok := s.(kv.CompareAndSwapper); ok {
 		_, err := kv.CompareAndSwap(ctx, s, "kept", []byte("old"), huge)
-		check("CompareAndSwap", err)
+		check("CompareAndSwap", "kept", err)
 		wantValue(t, s, "kept", []byte("old"))
 	}
 	if _, ok := s.(kv.Expirer); ok {
-		check("SetWithTTL", kv.SetWithTTL(ctx, s, "huge", huge, 1<<40))
+		check("SetWithTTL", "huge", kv.SetWithTTL(ctx, s, "huge", huge, 1<<40))
 		wantMissing(t, s, "huge")
 	}
 	// The largest allowed value is accepted.
@@ -440,6 +438,40 @@ func testPaging(t *testing.T, e *env) {
 	}
 }
 
+// invalidCursors are cursors no store returns: they are not valid UTF-8,
+// and a store's cursor either encodes a key (valid UTF-8) or is its own
+// text.
+var invalidCursors = []struct{ name, cursor string }{
+	{"invalid UTF-8", "\xff\xfe\xfd"},
+	{"invalid UTF-8 after ASCII", "kvtest\xff"},
+}
+
+func testInvalidCursor(t *testing.T, e *env) {
+	s := e.open("default")
+	for i := range 3 {
+		mustSet(t, s, fmt.Sprint("c/", i), nil)
+	}
+	for _, tt := range invalidCursors {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, prefix := range []string{"", "c/"} {
+				page, err := s.List(t.Context(), kv.ListOptions{Prefix: prefix, Cursor: tt.cursor, Limit: 1})
+				e.wantErr(t, fmt.Sprintf("List with prefix %q and cursor %s", prefix, short([]byte(tt.cursor))), err, kv.ErrInvalidCursor, "")
+				if len(page.Keys) != 0 || page.Cursor != "" {
+					t.Errorf("List with an invalid cursor returned keys %q, cursor %q", page.Keys, page.Cursor)
+				}
+			}
+		})
+	}
+	// A store's own cursor is still accepted.
+	page, err := s.List(t.Context(), kv.ListOptions{Prefix: "c/", Limit: 1})
+	if err != nil || page.Cursor == "" {
+		t.Fatalf("List of the first page = %q, cursor %q, %v; want a cursor", page.Keys, page.Cursor, err)
+	}
+	if _, err := s.List(t.Context(), kv.ListOptions{Prefix: "c/", Cursor: page.Cursor}); err != nil {
+		t.Fatalf("List with the store's own cursor: %v", err)
+	}
+}
+
 // kvKeysFrom continues a listing from cursor to its end.
 func kvKeysFrom(ctx context.Context, s kv.Store, prefix, cursor string) func(func(string, error) bool) {
 	return func(yield func(string, error) bool) {
@@ -585,9 +617,7 @@ func testCancelledContext(t *testing.T, e *env) {
 	cancel()
 	check := func(op string, err error) {
 		t.Helper()
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("%s with a cancelled context: error %v, want one matching context.Canceled", op, err)
-		}
+		e.wantErr(t, op+" with a cancelled context", err, context.Canceled, "")
 	}
 	callEveryMethod(ctx, s, check)
 	// Nothing was changed, and the store still works.
@@ -641,9 +671,7 @@ func testClosed(t *testing.T, e *env) {
 	ctx := t.Context()
 	check := func(op string, err error) {
 		t.Helper()
-		if !errors.Is(err, kv.ErrClosed) {
-			t.Errorf("%s after Close: error %v, want one matching kv.ErrClosed", op, err)
-		}
+		e.wantErr(t, op+" after Close", err, kv.ErrClosed, "")
 	}
 	callEveryMethod(ctx, s, check)
 	// Closing one store leaves other stores of the backend working.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,9 +23,23 @@ type Harness struct {
 	NewBackend func(t *testing.T) Backend
 
 	// LabelsShareKeys is true when every label on one backend sees the same
-	// keys, as Spin's Redis store does (spec §5.6). The label-isolation case
-	// is then skipped.
+	// keys, as Spin's Redis store does (v3.0.0:crates/key-value-redis/src/store.rs
+	// ignores the label). The label-isolation case is then skipped.
 	LabelsShareKeys bool
+
+	// ErrorPrefix, when not empty, is the prefix every error of the store
+	// starts with, such as "kv/memory: ". The cases that provoke errors then
+	// also check that each starts with it and that an error about one key
+	// names the key, quoted as by %q (see the kv package doc).
+	ErrorPrefix string
+
+	// Synctest is true when the store takes the time only from package
+	// time and blocks only on mutexes, so that it works inside a
+	// testing/synctest bubble, whose clock is fake (kv/memory). The expiry
+	// cases then run in bubbles: they take no real time and also check the
+	// exact moment a key expires. Leave it false for a store whose clock is
+	// elsewhere (a server, SQLite's own) or that uses goroutines of its own.
+	Synctest bool
 }
 
 // Backend is one fresh backend made by Harness.NewBackend.
@@ -40,6 +55,33 @@ type Backend struct {
 	// again afterwards. Nil for backends that do not persist: the
 	// persistence case is then skipped.
 	Reopen func(ctx context.Context) error
+}
+
+// wantErr fails t unless err matches target and, with Harness.ErrorPrefix
+// set, starts with the prefix and (for a non-empty key) names key.
+func (e *env) wantErr(t *testing.T, what string, err, target error, key string) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: error %v, want one matching %v", what, err, target)
+		return
+	}
+	checkFormat(t, what, err, e.h.ErrorPrefix, key)
+}
+
+// checkFormat checks an error's prefix and, for a non-empty key, that it
+// names key; an empty prefix checks nothing.
+func checkFormat(t *testing.T, what string, err error, prefix, key string) {
+	t.Helper()
+	if prefix == "" {
+		return
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) {
+		t.Errorf("%s: error %q does not start with %q", what, msg, prefix)
+	}
+	if key != "" && !strings.Contains(msg, strconv.Quote(key)) {
+		t.Errorf("%s: error %q does not name the key %q", what, msg, key)
+	}
 }
 
 // Run runs the conformance suite against the stores h makes, one subtest
@@ -125,6 +167,7 @@ var cases = []testCase{
 	{"Exists", testExists},
 	{"SortedListing", testSortedListing},
 	{"Paging", testPaging},
+	{"InvalidCursor", testInvalidCursor},
 	{"LargeListing", testLargeListing},
 	{"NoAliasing", testNoAliasing},
 	{"CancelledContext", testCancelledContext},

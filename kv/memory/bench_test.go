@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/spindlekv/spindle/internal/kvbench"
+	"github.com/spindlekv/spindle/kv/kvtest/kvbench"
 	"github.com/spindlekv/spindle/kv/memory"
 )
 

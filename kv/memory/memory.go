@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -58,6 +59,7 @@ func newData() *data { return &data{m: make(map[string]entry)} }
 type Store struct {
 	d      *data
 	closed atomic.Bool
+	owned  bool // returned by Resolver.Resolve: Close does nothing
 }
 
 // New returns an empty Store.
@@ -66,18 +68,24 @@ func New() *Store { return &Store{d: newData()} }
 // Close marks the Store closed: later calls of its methods return an error
 // matching kv.ErrClosed. Other views of the same label (Resolver.Store) stay
 // open and keep the keys. Close is idempotent and always returns nil.
+//
+// Close of a store returned by Resolver.Resolve does nothing: that store is
+// shared by every caller of Resolve and belongs to the Resolver, whose own
+// Close closes it.
 func (s *Store) Close() error {
-	s.closed.Store(true)
+	if !s.owned {
+		s.closed.Store(true)
+	}
 	return nil
 }
 
 // check returns the error a call must fail with before it starts.
 func (s *Store) check(ctx context.Context, op string) error {
 	if s.closed.Load() || s.d.closed.Load() {
-		return fmt.Errorf("memory: %s: %w", op, kv.ErrClosed)
+		return fmt.Errorf("kv/memory: %s: %w", op, kv.ErrClosed)
 	}
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memory: %s: %w", op, err)
+		return fmt.Errorf("kv/memory: %s: %w", op, err)
 	}
 	return nil
 }
@@ -87,7 +95,7 @@ func (s *Store) checkKey(ctx context.Context, op, key string) error {
 		return err
 	}
 	if err := kv.CheckKey(key); err != nil {
-		return fmt.Errorf("memory: %s: %w", op, err)
+		return fmt.Errorf("kv/memory: %s: %w", op, err)
 	}
 	return nil
 }
@@ -97,7 +105,7 @@ func (s *Store) checkKeyValue(ctx context.Context, op, key string, value []byte)
 		return err
 	}
 	if err := kv.CheckValue(value); err != nil {
-		return fmt.Errorf("memory: %s %q: %w", op, key, err)
+		return fmt.Errorf("kv/memory: %s %q: %w", op, key, err)
 	}
 	return nil
 }
@@ -118,7 +126,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	e, ok := s.d.m[key]
 	s.d.mu.RUnlock()
 	if !ok || !e.live(now) {
-		return nil, fmt.Errorf("memory: get %q: %w", key, kv.ErrNotFound)
+		return nil, fmt.Errorf("kv/memory: get %q: %w", key, kv.ErrNotFound)
 	}
 	// Stored slices are never modified (writes store new copies), so the
 	// copy can be made outside the lock.
@@ -201,13 +209,17 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 	if err := s.checkKeyValue(ctx, "set with TTL", key, value); err != nil {
 		return err
 	}
-	if ttl <= 0 {
-		return fmt.Errorf("memory: set with TTL %q: TTL %v is not positive", key, ttl)
+	if err := kv.CheckTTL(ttl); err != nil {
+		return fmt.Errorf("kv/memory: set with TTL %q: %w", key, err)
 	}
 	v := clone(value)
 	now := time.Now().UnixNano()
+	expires := now + int64(ttl)
+	if expires < now { // past the year 2262: never, in practice
+		expires = math.MaxInt64
+	}
 	s.d.mu.Lock()
-	s.d.put(key, entry{value: v, expires: now + int64(ttl)})
+	s.d.put(key, entry{value: v, expires: expires})
 	s.d.sweep(now)
 	s.d.mu.Unlock()
 	return nil
@@ -267,8 +279,8 @@ func parseCursor(c string) (after string, ok bool, err error) {
 		return "", false, nil
 	}
 	after, ok = strings.CutPrefix(c, cursorPrefix)
-	if !ok {
-		return "", false, fmt.Errorf("memory: list: invalid cursor %q", c)
+	if !ok || kv.CheckKey(after) != nil {
+		return "", false, fmt.Errorf("kv/memory: list: %w: %q", kv.ErrInvalidCursor, c)
 	}
 	return after, true, nil
 }
@@ -280,7 +292,7 @@ func (s *Store) GetMany(ctx context.Context, keys []string) (map[string][]byte, 
 	}
 	for _, k := range keys {
 		if err := kv.CheckKey(k); err != nil {
-			return nil, fmt.Errorf("memory: get many: %w", err)
+			return nil, fmt.Errorf("kv/memory: get many: %w", err)
 		}
 	}
 	now := time.Now().UnixNano()
@@ -307,10 +319,10 @@ func (s *Store) SetMany(ctx context.Context, values map[string][]byte) error {
 	copies := make(map[string][]byte, len(values))
 	for k, v := range values {
 		if err := kv.CheckKey(k); err != nil {
-			return fmt.Errorf("memory: set many: %w", err)
+			return fmt.Errorf("kv/memory: set many: %w", err)
 		}
 		if err := kv.CheckValue(v); err != nil {
-			return fmt.Errorf("memory: set many %q: %w", k, err)
+			return fmt.Errorf("kv/memory: set many %q: %w", k, err)
 		}
 		copies[k] = clone(v)
 	}
@@ -331,7 +343,7 @@ func (s *Store) DeleteMany(ctx context.Context, keys []string) error {
 	}
 	for _, k := range keys {
 		if err := kv.CheckKey(k); err != nil {
-			return fmt.Errorf("memory: delete many: %w", err)
+			return fmt.Errorf("kv/memory: delete many: %w", err)
 		}
 	}
 	s.d.mu.Lock()
@@ -356,7 +368,7 @@ func (s *Store) Increment(ctx context.Context, key string, delta int64) (int64, 
 	var n int64
 	if e, ok := s.d.lookup(key, now); ok {
 		if len(e.value) != 8 {
-			return 0, fmt.Errorf("memory: increment %q: %w (%d bytes)", key, kv.ErrNotCounter, len(e.value))
+			return 0, fmt.Errorf("kv/memory: increment %q: %w (%d bytes)", key, kv.ErrNotCounter, len(e.value))
 		}
 		n = int64(binary.LittleEndian.Uint64(e.value))
 	}
@@ -408,7 +420,7 @@ var errInvalidLabel = errors.New("label must be non-empty valid UTF-8")
 
 func checkLabel(label string) error {
 	if label == "" || kv.CheckKey(label) != nil {
-		return fmt.Errorf("memory: label %q: %w: %w", label, kv.ErrNoSuchStore, errInvalidLabel)
+		return fmt.Errorf("kv/memory: label %q: %w: %w", label, kv.ErrNoSuchStore, errInvalidLabel)
 	}
 	return nil
 }
@@ -424,7 +436,7 @@ func (r *Resolver) Store(label string) (*Store, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil, fmt.Errorf("memory: store %q: %w", label, kv.ErrClosed)
+		return nil, fmt.Errorf("kv/memory: store %q: %w", label, kv.ErrClosed)
 	}
 	d := r.labels[label]
 	if d == nil {
@@ -435,13 +447,14 @@ func (r *Resolver) Store(label string) (*Store, error) {
 }
 
 // Resolve returns the Resolver's own store for label, the same one on every
-// call. The Resolver keeps ownership: callers must not close it.
+// call. The Resolver keeps ownership: Close of that store does nothing, and
+// Resolver.Close closes it.
 func (r *Resolver) Resolve(_ context.Context, label string) (kv.Store, error) {
 	r.mu.Lock()
 	s, closed := r.resolved[label], r.closed
 	r.mu.Unlock()
 	if closed {
-		return nil, fmt.Errorf("memory: resolve %q: %w", label, kv.ErrClosed)
+		return nil, fmt.Errorf("kv/memory: resolve %q: %w", label, kv.ErrClosed)
 	}
 	if s != nil {
 		return s, nil
@@ -450,6 +463,7 @@ func (r *Resolver) Resolve(_ context.Context, label string) (kv.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.owned = true
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if prev := r.resolved[label]; prev != nil {

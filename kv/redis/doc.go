@@ -59,5 +59,9 @@
 // write.
 //
 // Errors carry the prefix "kv/redis:" to set them apart from go-redis's
-// own "redis:" messages.
+// own "redis:" messages, as the other drivers' errors carry "kv/memory:"
+// and "kv/sqlite:", and match the same kv sentinels: a TTL of zero or less
+// gives kv.ErrInvalidTTL, a list cursor the store did not return
+// kv.ErrInvalidCursor. Keys expire by the server's clock, so tests of
+// expiry cannot use testing/synctest's fake clock.
 package redis

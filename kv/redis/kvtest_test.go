@@ -30,6 +30,7 @@ func TestConformance(t *testing.T) {
 			srv := redistest.Start(t, &redistest.Options{AppendOnly: tt.prefixed})
 			raw := rawClient(t, srv)
 			h := kvtest.Harness{
+				ErrorPrefix:     "kv/redis: ",
 				LabelsShareKeys: !tt.prefixed,
 				NewBackend: func(t *testing.T) kvtest.Backend {
 					if err := raw.FlushAll(t.Context()).Err(); err != nil {

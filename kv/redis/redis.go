@@ -19,7 +19,8 @@ import (
 )
 
 // Sentinel errors of this package. Errors from a Store also match the kv
-// sentinels (kv.ErrNotFound, kv.ErrClosed, ...) where those apply.
+// sentinels (kv.ErrNotFound, kv.ErrClosed, kv.ErrInvalidCursor,
+// kv.ErrInvalidTTL, ...) where those apply.
 var (
 	// ErrUnavailable is wrapped by every error caused by not reaching the
 	// Redis server (connection refused or reset, timeouts, a server still
@@ -27,9 +28,6 @@ var (
 	// wrapped too. Such errors are transient: the Store reconnects on its
 	// own and later calls succeed once the server is back.
 	ErrUnavailable = errors.New("kv/redis: server unavailable")
-	// ErrInvalidCursor is returned by List for a cursor this package did
-	// not produce.
-	ErrInvalidCursor = errors.New("kv/redis: invalid list cursor")
 )
 
 // DefaultScanCount is the COUNT hint List passes to SCAN when
@@ -171,19 +169,22 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 
 // SetWithTTL stores value under key with SET PX, so that it expires after
 // ttl, rounded up to a whole millisecond (Redis's resolution). A ttl of
-// zero or less is an error.
+// zero or less gives an error matching kv.ErrInvalidTTL.
 func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if err := s.checkKey(key); err != nil {
 		return err
 	}
-	if ttl <= 0 {
-		return fmt.Errorf("kv/redis: set %q with TTL: ttl %v is not positive", key, ttl)
+	if err := kv.CheckTTL(ttl); err != nil {
+		return fmt.Errorf("kv/redis: set with TTL %q: %w", key, err)
 	}
 	if err := kv.CheckValue(value); err != nil {
-		return fmt.Errorf("kv/redis: set %q: %w", key, err)
+		return fmt.Errorf("kv/redis: set with TTL %q: %w", key, err)
 	}
-	ms := (ttl + time.Millisecond - 1) / time.Millisecond
-	if err := s.client.Do(ctx, "SET", s.prefix+key, value, "PX", int64(ms)).Err(); err != nil {
+	ms := ttl.Milliseconds()
+	if ttl%time.Millisecond != 0 {
+		ms++ // rounded up; adding before dividing would overflow
+	}
+	if err := s.client.Do(ctx, "SET", s.prefix+key, value, "PX", ms).Err(); err != nil {
 		return s.wrap(ctx, "set with TTL", key, err)
 	}
 	return nil
@@ -554,8 +555,8 @@ func decodeCursor(c string) (after string, ok bool, err error) {
 		return "", false, nil
 	}
 	after, ok = strings.CutPrefix(c, cursorMark)
-	if !ok {
-		return "", false, fmt.Errorf("%w: %q", ErrInvalidCursor, c)
+	if !ok || kv.CheckKey(after) != nil {
+		return "", false, fmt.Errorf("kv/redis: list: %w: %q", kv.ErrInvalidCursor, c)
 	}
 	return after, true, nil
 }

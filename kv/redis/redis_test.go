@@ -210,8 +210,8 @@ func TestListPaging(t *testing.T) {
 			}
 		})
 	}
-	if _, err := s.List(ctx, kv.ListOptions{Cursor: "bogus"}); !errors.Is(err, redis.ErrInvalidCursor) {
-		t.Errorf("List with a foreign cursor = %v, want ErrInvalidCursor", err)
+	if _, err := s.List(ctx, kv.ListOptions{Cursor: "bogus"}); !errors.Is(err, kv.ErrInvalidCursor) {
+		t.Errorf("List with a foreign cursor = %v, want kv.ErrInvalidCursor", err)
 	}
 }
 

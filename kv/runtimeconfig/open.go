@@ -102,7 +102,7 @@ func (c *Config) Open(ctx context.Context, stateDir string, opts *OpenOptions) (
 	slices.Sort(labels)
 	for _, label := range labels {
 		s := stores[label]
-		st, err := r.open(s, o.SQLite)
+		st, err := r.open(ctx, s, o.SQLite)
 		if err != nil {
 			r.Close()
 			return nil, fmt.Errorf("runtimeconfig: open store %q: %w", label, err)
@@ -112,7 +112,11 @@ func (c *Config) Open(ctx context.Context, stateDir string, opts *OpenOptions) (
 	return r, nil
 }
 
-func (r *Resolver) open(s KeyValueStore, sqliteOpts *sqlite.Options) (kv.Store, error) {
+// open opens the store of s. The store it returns is shared by every
+// caller of Resolve, so its Close does nothing: a "spin" label is the
+// DB's own view (sqlite.DB.Resolve), closed by DB.Close; a "redis" label is
+// a redisView, whose Store Resolver.Close closes.
+func (r *Resolver) open(ctx context.Context, s KeyValueStore, sqliteOpts *sqlite.Options) (kv.Store, error) {
 	switch s.Type {
 	case TypeSpin:
 		path := s.Path
@@ -127,7 +131,7 @@ func (r *Resolver) open(s KeyValueStore, sqliteOpts *sqlite.Options) (kv.Store, 
 			}
 			r.dbs[path] = db
 		}
-		return db.Store(s.Label)
+		return db.Resolve(ctx, s.Label)
 	case TypeRedis:
 		client := r.clients[s.URL]
 		if client == nil {
@@ -138,11 +142,21 @@ func (r *Resolver) open(s KeyValueStore, sqliteOpts *sqlite.Options) (kv.Store, 
 			client = goredis.NewClient(copts)
 			r.clients[s.URL] = client
 		}
-		return kvredis.New(client, &kvredis.Options{KeyPrefix: s.KeyPrefix}), nil
+		st := kvredis.New(client, &kvredis.Options{KeyPrefix: s.KeyPrefix})
+		r.redis = append(r.redis, st)
+		return redisView{st}, nil
 	default:
 		return nil, fmt.Errorf("%w: unknown store type %q", ErrInvalid, s.Type)
 	}
 }
+
+// redisView is the store Resolve returns for a "redis" label: the
+// kvredis.Store with every method and capability, but a Close that does
+// nothing. Resolver.Close closes the Store.
+type redisView struct{ *kvredis.Store }
+
+// Close does nothing and returns nil: the Resolver owns the store.
+func (redisView) Close() error { return nil }
 
 // Resolver is the kv.Resolver of an opened runtime configuration: a fixed
 // set of labels, each with its Store. It owns the stores, the SQLite
@@ -152,8 +166,9 @@ func (r *Resolver) open(s KeyValueStore, sqliteOpts *sqlite.Options) (kv.Store, 
 type Resolver struct {
 	mu      sync.Mutex
 	closed  bool
-	stores  map[string]kv.Store
+	stores  map[string]kv.Store // what Resolve returns, by label
 	dbs     map[string]*sqlite.DB
+	redis   []*kvredis.Store // behind the redisViews in stores
 	clients map[string]*goredis.Client
 }
 
@@ -162,7 +177,8 @@ var _ kv.Resolver = (*Resolver)(nil)
 // Resolve returns the Store of label, the same one on every call, or an
 // error matching kv.ErrNoSuchStore for a label the configuration does not
 // define (kv.ErrClosed after Close). The Resolver keeps ownership of the
-// Store: callers must not close it.
+// Store, which every caller shares: its Close does nothing, and
+// Resolver.Close closes it.
 func (r *Resolver) Resolve(_ context.Context, label string) (kv.Store, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -202,7 +218,7 @@ func (r *Resolver) Close() error {
 	}
 	r.closed = true
 	var errs []error
-	for _, s := range r.stores {
+	for _, s := range r.redis {
 		if err := s.Close(); err != nil {
 			errs = append(errs, err)
 		}

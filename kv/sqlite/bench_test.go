@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spindlekv/spindle/internal/kvbench"
+	"github.com/spindlekv/spindle/kv/kvtest/kvbench"
 	"github.com/spindlekv/spindle/kv/sqlite"
 )
 

@@ -180,7 +180,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		o = *opts
 	}
 	if o.BusyTimeout < 0 || o.MaxReaders < 0 {
-		return nil, fmt.Errorf("sqlite: open %q: negative BusyTimeout or MaxReaders", path)
+		return nil, fmt.Errorf("kv/sqlite: open %q: negative BusyTimeout or MaxReaders", path)
 	}
 	if o.BusyTimeout == 0 {
 		o.BusyTimeout = DefaultBusyTimeout
@@ -192,7 +192,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		o.Logger = slog.Default()
 	}
 	if path == "" {
-		return nil, fmt.Errorf("sqlite: open: empty path (use %q for an in-memory database)", Memory)
+		return nil, fmt.Errorf("kv/sqlite: open: empty path (use %q for an in-memory database)", Memory)
 	}
 
 	db := &DB{path: path, log: o.Logger, resolved: make(map[string]*Store)}
@@ -201,7 +201,7 @@ func Open(path string, opts *Options) (*DB, error) {
 		return nil, err
 	}
 	if db.w, err = sql.Open("sqlite3", wDSN); err != nil {
-		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+		return nil, fmt.Errorf("kv/sqlite: open %q: %w", path, err)
 	}
 	db.w.SetMaxOpenConns(1)
 	db.w.SetMaxIdleConns(1)
@@ -212,7 +212,7 @@ func Open(path string, opts *Options) (*DB, error) {
 	} else {
 		if db.r, err = sql.Open("sqlite3", rDSN); err != nil {
 			db.w.Close()
-			return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+			return nil, fmt.Errorf("kv/sqlite: open %q: %w", path, err)
 		}
 		db.r.SetMaxOpenConns(o.MaxReaders)
 		db.r.SetMaxIdleConns(o.MaxReaders)
@@ -221,7 +221,7 @@ func Open(path string, opts *Options) (*DB, error) {
 	}
 	if err := db.init(); err != nil {
 		db.closeConns()
-		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+		return nil, fmt.Errorf("kv/sqlite: open %q: %w", path, err)
 	}
 	return db, nil
 }
@@ -244,10 +244,10 @@ func dsns(path string, o Options) (w, r string, err error) {
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return "", "", fmt.Errorf("sqlite: open %q: %w", path, err)
+		return "", "", fmt.Errorf("kv/sqlite: open %q: %w", path, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-		return "", "", fmt.Errorf("sqlite: open %q: create directory: %w", path, err)
+		return "", "", fmt.Errorf("kv/sqlite: open %q: create directory: %w", path, err)
 	}
 	uri := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
 	w = uri + "?" + common + "&_journal_mode=WAL&_txlock=immediate"
@@ -312,20 +312,20 @@ var errInvalidLabel = errors.New("label must be non-empty valid UTF-8")
 // other views open.
 func (db *DB) Store(label string) (*Store, error) {
 	if label == "" || kv.CheckKey(label) != nil {
-		return nil, fmt.Errorf("sqlite: store %q: %w: %w", label, kv.ErrNoSuchStore, errInvalidLabel)
+		return nil, fmt.Errorf("kv/sqlite: store %q: %w: %w", label, kv.ErrNoSuchStore, errInvalidLabel)
 	}
 	if db.closed.Load() {
-		return nil, fmt.Errorf("sqlite: store %q: %w", label, kv.ErrClosed)
+		return nil, fmt.Errorf("kv/sqlite: store %q: %w", label, kv.ErrClosed)
 	}
 	return &Store{db: db, label: label}, nil
 }
 
 // Resolve returns the DB's own view of label, the same one on every call;
-// see Store for which labels are valid. The DB keeps ownership: callers must
-// not close it. It is closed by DB.Close.
+// see Store for which labels are valid. The DB keeps ownership: Close of
+// that view does nothing, and DB.Close closes it.
 func (db *DB) Resolve(_ context.Context, label string) (kv.Store, error) {
 	if db.closed.Load() {
-		return nil, fmt.Errorf("sqlite: resolve %q: %w", label, kv.ErrClosed)
+		return nil, fmt.Errorf("kv/sqlite: resolve %q: %w", label, kv.ErrClosed)
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -336,6 +336,7 @@ func (db *DB) Resolve(_ context.Context, label string) (kv.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.owned = true
 	db.resolved[label] = s
 	return s, nil
 }
@@ -368,7 +369,7 @@ func (db *DB) closeConns() error {
 		errs = append(errs, db.w.Close())
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sqlite: close %q: %w", db.path, err)
+		return fmt.Errorf("kv/sqlite: close %q: %w", db.path, err)
 	}
 	return nil
 }
@@ -389,7 +390,7 @@ func (db *DB) maybeSweep(now time.Time) {
 	res, err := db.st.sweep.Exec(now.UnixMilli())
 	if err != nil {
 		if !db.closed.Load() {
-			db.log.Warn("sqlite: sweep of expired keys failed", "path", db.path, "err", err)
+			db.log.Warn("kv/sqlite: sweep of expired keys failed", "path", db.path, "err", err)
 		}
 		return
 	}

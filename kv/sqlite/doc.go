@@ -8,8 +8,10 @@
 // The package needs cgo (github.com/mattn/go-sqlite3).
 //
 // [Open] opens a file (or [Memory], a private in-memory database) as a
-// [DB]; [DB.Store] returns the [Store] view of one label, and a DB is also a
-// kv.Resolver in which every non-empty label resolves, as in Spin.
+// [DB]; [DB.Store] returns a [Store] view of one label, which the caller
+// owns and closes, and a DB is also a kv.Resolver in which every non-empty
+// label resolves, as in Spin. The view [DB.Resolve] returns is shared by
+// every caller and owned by the DB: its Close does nothing.
 //
 // # Connections, locking and durability
 //
@@ -54,4 +56,12 @@
 // returns kv.ErrNotCounter for a value of another length where Spin's host
 // panics. CompareAndSwap runs in one transaction; nil old means absent.
 // SetMany and DeleteMany are one transaction each.
+//
+// # Errors
+//
+// Errors start with "kv/sqlite: ", then the operation, the key (quoted)
+// and the label, and match the kv sentinels: a TTL of zero or less gives
+// kv.ErrInvalidTTL, a list cursor the store did not return
+// kv.ErrInvalidCursor. Expiry is checked against SQLite's clock
+// (unixepoch), so tests of it cannot use testing/synctest's fake clock.
 package sqlite

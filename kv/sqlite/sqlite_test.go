@@ -23,6 +23,7 @@ func openDB(t testing.TB, path string, opts *sqlite.Options) *sqlite.DB {
 
 func TestConformanceFile(t *testing.T) {
 	kvtest.Run(t, kvtest.Harness{
+		ErrorPrefix: "kv/sqlite: ",
 		NewBackend: func(t *testing.T) kvtest.Backend {
 			path := filepath.Join(t.TempDir(), "sub", "dir", "kv.db")
 			db := openDB(t, path, nil)
@@ -44,6 +45,7 @@ func TestConformanceFile(t *testing.T) {
 
 func TestConformanceMemory(t *testing.T) {
 	kvtest.Run(t, kvtest.Harness{
+		ErrorPrefix: "kv/sqlite: ",
 		NewBackend: func(t *testing.T) kvtest.Backend {
 			db := openDB(t, sqlite.Memory, nil)
 			return kvtest.Backend{
@@ -53,4 +55,24 @@ func TestConformanceMemory(t *testing.T) {
 			}
 		},
 	})
+}
+
+// TestResolverConformance runs kvtest's Resolver cases against a DB, on a
+// file and in memory.
+func TestResolverConformance(t *testing.T) {
+	for _, tt := range []struct{ name, file string }{{"file", "kv.db"}, {"memory", ""}} {
+		t.Run(tt.name, func(t *testing.T) {
+			kvtest.RunResolver(t, kvtest.ResolverHarness{
+				ErrorPrefix: "kv/sqlite: ",
+				NewResolver: func(t *testing.T) (kv.Resolver, func() error) {
+					path := sqlite.Memory
+					if tt.file != "" {
+						path = filepath.Join(t.TempDir(), tt.file)
+					}
+					db := openDB(t, path, nil)
+					return db, db.Close
+				},
+			})
+		})
+	}
 }

@@ -31,6 +31,7 @@ type Store struct {
 	db     *DB
 	label  string
 	closed atomic.Bool
+	owned  bool // returned by DB.Resolve: Close does nothing
 }
 
 // Label returns the label the Store views.
@@ -39,8 +40,14 @@ func (s *Store) Label() string { return s.label }
 // Close closes the view: its later calls return an error matching
 // kv.ErrClosed. The DB and other views stay open. Close is idempotent and
 // returns nil.
+//
+// Close of a store returned by DB.Resolve does nothing: that store is
+// shared by every caller of Resolve and belongs to the DB, whose own Close
+// closes it.
 func (s *Store) Close() error {
-	s.closed.Store(true)
+	if !s.owned {
+		s.closed.Store(true)
+	}
 	return nil
 }
 
@@ -80,9 +87,9 @@ func (s *Store) pointCtx(ctx context.Context) context.Context {
 // errorf wraps err with the operation, key and label.
 func (s *Store) errorf(op, key string, err error) error {
 	if key == "" {
-		return fmt.Errorf("sqlite: %s in store %q: %w", op, s.label, err)
+		return fmt.Errorf("kv/sqlite: %s in store %q: %w", op, s.label, err)
 	}
-	return fmt.Errorf("sqlite: %s %q in store %q: %w", op, key, s.label, err)
+	return fmt.Errorf("kv/sqlite: %s %q in store %q: %w", op, key, s.label, err)
 }
 
 // fail wraps an error from the database. An error caused by the DB being
@@ -187,8 +194,8 @@ func (s *Store) List(ctx context.Context, opts kv.ListOptions) (kv.ListPage, err
 	lo, exclusive := opts.Prefix, false
 	if opts.Cursor != "" {
 		after, ok := strings.CutPrefix(opts.Cursor, cursorPrefix)
-		if !ok {
-			return kv.ListPage{}, s.errorf("list", "", fmt.Errorf("invalid cursor %q", opts.Cursor))
+		if !ok || kv.CheckKey(after) != nil {
+			return kv.ListPage{}, s.errorf("list", "", fmt.Errorf("%w: %q", kv.ErrInvalidCursor, opts.Cursor))
 		}
 		if after >= lo {
 			lo, exclusive = after, true
@@ -471,7 +478,8 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old, value []byt
 // time (milliseconds resolution, rounded up) in the table
 // spindle_key_value_expiry. After ttl the key reads as absent; its row is
 // deleted by a later sweep. Spin ignores the expiry table and sees expired
-// keys until they are swept. A ttl of zero or less is an error.
+// keys until they are swept. A ttl of zero or less gives an error matching
+// kv.ErrInvalidTTL.
 func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if err := s.start(ctx, "set with TTL", key); err != nil {
 		return err
@@ -479,10 +487,13 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 	if err := kv.CheckValue(value); err != nil {
 		return s.errorf("set with TTL", key, err)
 	}
-	if ttl <= 0 {
-		return s.errorf("set with TTL", key, fmt.Errorf("TTL %v is not positive", ttl))
+	if err := kv.CheckTTL(ttl); err != nil {
+		return s.errorf("set with TTL", key, err)
 	}
-	ms := (ttl + time.Millisecond - 1).Milliseconds()
+	ms := ttl.Milliseconds()
+	if ttl%time.Millisecond != 0 {
+		ms++ // rounded up; adding before dividing would overflow
+	}
 	s.db.hasTTL.Store(true)
 	return s.write(ctx, "set with TTL", key, func(tx *sql.Tx) error {
 		if _, err := tx.StmtContext(ctx, s.db.st.set).ExecContext(ctx, s.label, key, nonNil(value)); err != nil {

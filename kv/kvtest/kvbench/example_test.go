@@ -7,7 +7,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/spindlekv/spindle/internal/kvbench"
+	"github.com/spindlekv/spindle/kv/kvtest/kvbench"
 )
 
 // newMapTarget stands in for a store package's constructor: a sync.Map

@@ -1,8 +1,10 @@
-// Package kvbench is the benchmark harness shared by the kv stores' tests:
-// each store package compares itself against a baseline of its own (the
-// least its backend can do) in the same run, the two as sibling
-// sub-benchmarks that differ only in "baseline" or "store", so that a reader
-// or benchstat can set the two lines side by side.
+// Package kvbench is the benchmark harness of the kv stores, the companion
+// of the kv/kvtest conformance suite: each store package, in this module or
+// outside it, compares itself against a baseline of its own (the least its
+// backend can do) in the same run, the two as sibling sub-benchmarks that
+// differ only in "baseline" or "store", so that a reader or benchstat can
+// set the two lines side by side. Timings are only ever compared within one
+// run, never with a number written down elsewhere.
 //
 // A store package supplies two [NewTarget] functions, one building the store
 // and one the baseline, each holding [Keys] values of the requested size,

@@ -35,8 +35,12 @@ func Sizes() []Size {
 // Target is what a benchmark runs: the store under test, or the baseline.
 // Get and Set must be safe for concurrent use (the parallel runs call them
 // from several goroutines); Get's result belongs to the caller.
+//
+// For a kv.Store s the store's Target is Target{Get: s.Get, Set: s.Set}.
 type Target struct {
+	// Get returns the value of key.
 	Get func(ctx context.Context, key string) ([]byte, error)
+	// Set stores value under key.
 	Set func(ctx context.Context, key string, value []byte) error
 }
 
