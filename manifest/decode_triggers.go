@@ -37,7 +37,7 @@ func (d *decoder) executor(e *node, field string) Executor {
 	if d.spin3 {
 		want = `"http", "spin" or "wagi"`
 	}
-	d.fail(e.get("type").pos, join(field, "type"), ErrInvalidValue, "unknown executor type %q (want %s)", typ, want)
+	d.fail(e.Get("type").Pos, join(field, "type"), ErrInvalidValue, "unknown executor type %q (want %s)", typ, want)
 	return Executor{Type: ExecutorSpin}
 }
 
@@ -53,15 +53,15 @@ func (d *decoder) triggersV2(tt *node, ids map[string]bool) {
 	app := d.app
 	triggerIDs := map[string]bool{}
 	// First pass: explicit trigger ids, so generated ones avoid them.
-	for _, typ := range tt.keys {
-		if arr := tt.fields[typ]; arr.kind == kindArray {
-			for _, e := range arr.arr {
-				if e.kind == kindTable && e.get("id") != nil && e.get("id").kind == kindString {
-					id := e.get("id")
-					if triggerIDs[id.str] {
-						d.fail(id.pos, join(join("trigger", typ), "id"), ErrDuplicateID, "duplicate trigger id %q", id.str)
+	for _, typ := range tt.Keys {
+		if arr := tt.Fields[typ]; arr.Kind == kindArray {
+			for _, e := range arr.Arr {
+				if e.Kind == kindTable && e.Get("id") != nil && e.Get("id").Kind == kindString {
+					id := e.Get("id")
+					if triggerIDs[id.Str] {
+						d.fail(id.Pos, join(join("trigger", typ), "id"), ErrDuplicateID, "duplicate trigger id %q", id.Str)
 					}
-					triggerIDs[id.str] = true
+					triggerIDs[id.Str] = true
 				}
 			}
 		}
@@ -84,29 +84,29 @@ func (d *decoder) triggersV2(tt *node, ids map[string]bool) {
 	inlineCounter := 0
 	type ref struct {
 		id, trigger string
-		pos         Position
+		Pos         Position
 		field       string
 	}
 	var refs []ref
 
-	for _, typ := range tt.keys {
-		arr := tt.fields[typ]
+	for _, typ := range tt.Keys {
+		arr := tt.Fields[typ]
 		tf := join("trigger", typ)
 		if !d.wantKind(arr, tf, kindArray) {
 			continue
 		}
 		counter := 0
-		for i, e := range arr.arr {
+		for i, e := range arr.Arr {
 			ef := fmt.Sprintf("%s[%d]", tf, i)
 			if !d.wantKind(e, ef, kindTable) {
 				continue
 			}
 			where := "[[trigger." + typ + "]]"
 			id, hasID := d.str(e, ef, "id")
-			cn := e.get("component")
+			cn := e.Get("component")
 			compRef := ""
-			if cn != nil && cn.kind == kindString {
-				compRef = cn.str
+			if cn != nil && cn.Kind == kindString {
+				compRef = cn.Str
 			}
 			if !hasID {
 				if compRef != "" {
@@ -116,56 +116,56 @@ func (d *decoder) triggersV2(tt *node, ids map[string]bool) {
 				}
 			}
 			if typ == "http" {
-				h := HTTPTrigger{ID: id, Component: compRef, Pos: e.pos, Executor: Executor{Type: ExecutorSpin}}
+				h := HTTPTrigger{ID: id, Component: compRef, Pos: e.Pos, Executor: Executor{Type: ExecutorSpin}}
 				d.fields(e, ef, where, "id", "component", "route", "executor")
 				idx := len(app.HTTPTriggers)
 				d.triggerComponent(e, ef, where, id, compRef, &inline, func(c string) { app.HTTPTriggers[idx].Component = c },
 					func(r string, p Position) { refs = append(refs, ref{r, id, p, join(ef, "component")}) })
-				switch r := e.get("route"); {
+				switch r := e.Get("route"); {
 				case r == nil:
 					d.missing(e, ef, where, "route")
-				case r.kind == kindString:
-					h.Route = r.str
-				case r.kind == kindTable:
+				case r.Kind == kindString:
+					h.Route = r.Str
+				case r.Kind == kindTable:
 					d.fields(r, join(ef, "route"), "route", "private")
 					if p, ok := d.boolean(r, join(ef, "route"), "private"); !ok || !p {
-						d.fail(r.pos, join(ef, "route"), ErrInvalidValue, "route must be a string pattern or '{ private = true }'")
+						d.fail(r.Pos, join(ef, "route"), ErrInvalidValue, "route must be a string pattern or '{ private = true }'")
 					}
 					h.Private = true
 				default:
-					d.fail(r.pos, join(ef, "route"), ErrInvalidType, "route must be a string pattern or '{ private = true }'")
+					d.fail(r.Pos, join(ef, "route"), ErrInvalidType, "route must be a string pattern or '{ private = true }'")
 				}
-				if x := e.get("executor"); x != nil {
+				if x := e.Get("executor"); x != nil {
 					h.Executor = d.executor(x, join(ef, "executor"))
 				}
 				app.HTTPTriggers = append(app.HTTPTriggers, h)
 				continue
 			}
-			t := Trigger{Type: typ, ID: id, Component: compRef, Pos: e.pos, Config: map[string]any{}}
-			for _, k := range e.keys {
+			t := Trigger{Type: typ, ID: id, Component: compRef, Pos: e.Pos, Config: map[string]any{}}
+			for _, k := range e.Keys {
 				if k != "id" && k != "component" && k != "components" {
-					t.Config[k] = e.fields[k].toAny()
+					t.Config[k] = e.Fields[k].Value()
 				}
 			}
 			idx := len(app.Triggers)
 			d.triggerComponent(e, ef, where, id, compRef, &inline, func(c string) { app.Triggers[idx].Component = c },
 				func(r string, p Position) { refs = append(refs, ref{r, id, p, join(ef, "component")}) })
-			if cs := e.get("components"); cs != nil && d.wantKind(cs, join(ef, "components"), kindTable) {
+			if cs := e.Get("components"); cs != nil && d.wantKind(cs, join(ef, "components"), kindTable) {
 				t.Components = map[string]string{}
-				for _, name := range cs.keys {
-					v := cs.fields[name]
+				for _, name := range cs.Keys {
+					v := cs.Fields[name]
 					name := name
 					vf := join(join(ef, "components"), name)
-					switch v.kind {
+					switch v.Kind {
 					case kindString:
-						t.Components[name] = v.str
+						t.Components[name] = v.Str
 						d.checkRef(v, vf)
-						refs = append(refs, ref{v.str, id, v.pos, vf})
+						refs = append(refs, ref{v.Str, id, v.Pos, vf})
 					case kindTable:
 						idx := idx
 						inline = append(inline, pendingInline{node: v, field: vf, set: func(c string) { app.Triggers[idx].Components[name] = c }})
 					default:
-						d.fail(v.pos, vf, ErrInvalidType, "%s: expected a component id or an inline component table, found %s", vf, article(v.kind))
+						d.fail(v.Pos, vf, ErrInvalidType, "%s: expected a component id or an inline component table, found %s", vf, v.Kind.Article())
 					}
 				}
 			}
@@ -187,7 +187,7 @@ func (d *decoder) triggersV2(tt *node, ids map[string]bool) {
 				}
 			}
 		} else if ids[cid] {
-			d.fail(p.node.pos, p.field, ErrDuplicateID, "inline component id %q is already used by a component", cid)
+			d.fail(p.node.Pos, p.field, ErrDuplicateID, "inline component id %q is already used by a component", cid)
 		}
 		ids[cid] = true
 		app.Components = append(app.Components, d.componentV2(p.node, cid, p.field))
@@ -195,7 +195,7 @@ func (d *decoder) triggersV2(tt *node, ids map[string]bool) {
 	}
 	for _, r := range refs {
 		if !ids[r.id] {
-			d.fail(r.pos, r.field, ErrMissingComponent, "missing component %q configured for trigger %q", r.id, r.trigger)
+			d.fail(r.Pos, r.field, ErrMissingComponent, "missing component %q configured for trigger %q", r.id, r.trigger)
 		}
 	}
 }
@@ -203,26 +203,26 @@ func (d *decoder) triggersV2(tt *node, ids map[string]bool) {
 // triggerComponent handles a trigger's "component" key: a kebab-case
 // reference or an inline component table.
 func (d *decoder) triggerComponent(e *node, ef, where, triggerID, compRef string, inline *[]pendingInline, set func(string), addRef func(string, Position)) {
-	cn := e.get("component")
+	cn := e.Get("component")
 	switch {
 	case cn == nil:
-		if e.get("components") == nil {
+		if e.Get("components") == nil {
 			d.missing(e, ef, where, "component")
 		}
-	case cn.kind == kindString:
+	case cn.Kind == kindString:
 		if d.checkRef(cn, join(ef, "component")) {
-			addRef(compRef, cn.pos)
+			addRef(compRef, cn.Pos)
 		}
-	case cn.kind == kindTable:
+	case cn.Kind == kindTable:
 		*inline = append(*inline, pendingInline{node: cn, field: join(ef, "component"), id: triggerID + "-component", set: set})
 	default:
-		d.fail(cn.pos, join(ef, "component"), ErrInvalidType, "%s: expected a component id or an inline component table, found %s", join(ef, "component"), article(cn.kind))
+		d.fail(cn.Pos, join(ef, "component"), ErrInvalidType, "%s: expected a component id or an inline component table, found %s", join(ef, "component"), cn.Kind.Article())
 	}
 }
 
 func (d *decoder) checkRef(v *node, field string) bool {
-	if msg := checkKebab(v.str); msg != "" {
-		d.fail(v.pos, field, ErrInvalidID, "invalid component reference %q: %s", v.str, msg)
+	if msg := checkKebab(v.Str); msg != "" {
+		d.fail(v.Pos, field, ErrInvalidID, "invalid component reference %q: %s", v.Str, msg)
 		return false
 	}
 	return true

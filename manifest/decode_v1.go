@@ -31,34 +31,34 @@ func (d *decoder) decodeV1(root *node) {
 
 	// The application trigger.
 	triggerType := ""
-	if t := root.get("trigger"); t == nil {
+	if t := root.Get("trigger"); t == nil {
 		d.missing(root, "", where, "trigger")
 	} else if d.wantKind(t, "trigger", kindTable) {
 		if typ, ok := d.reqStr(t, "trigger", "trigger", "type"); ok {
 			triggerType = typ
 			settings := map[string]any{}
-			for _, k := range t.keys {
+			for _, k := range t.Keys {
 				if k != "type" && !(typ == "http" && k == "base") {
-					settings[k] = t.fields[k].toAny()
+					settings[k] = t.Fields[k].Value()
 				}
 			}
 			app.TriggerSettings = map[string]map[string]any{typ: settings}
 			switch typ {
 			case "http":
-				if t.get("base") == nil && !d.spin3 {
+				if t.Get("base") == nil && !d.spin3 {
 					d.missing(t, "trigger", "trigger", "base")
 				} else if base, ok := d.str(t, "trigger", "base"); ok {
 					app.HTTPBase = normaliseBase(base)
 				}
 			case "redis":
-				if !d.spin3 && t.get("address") == nil {
+				if !d.spin3 && t.Get("address") == nil {
 					d.missing(t, "trigger", "trigger", "address")
 				}
 			}
 		}
 	}
 
-	comps := root.get("component")
+	comps := root.Get("component")
 	if comps == nil {
 		if !d.spin3 {
 			d.missing(root, "", where, "component")
@@ -69,7 +69,7 @@ func (d *decoder) decodeV1(root *node) {
 		return
 	}
 	seen := map[string]bool{}
-	for i, cn := range comps.arr {
+	for i, cn := range comps.Arr {
 		field := fmt.Sprintf("component[%d]", i)
 		if !d.wantKind(cn, field, kindTable) {
 			continue
@@ -86,45 +86,45 @@ func (d *decoder) componentV1(cn *node, field, triggerType string, seen map[stri
 		allowed = append(allowed, "allowed_outbound_hosts")
 	}
 	d.fields(cn, field, where, allowed...)
-	c := Component{Pos: cn.pos}
+	c := Component{Pos: cn.Pos}
 	id, ok := d.reqStr(cn, field, where, "id")
 	if ok {
 		if d.spin3 {
 			norm, msg := normaliseV1ID(id)
 			if msg != "" {
-				d.fail(cn.get("id").pos, join(field, "id"), ErrInvalidID, "invalid ID %q: %s", id, msg)
+				d.fail(cn.Get("id").Pos, join(field, "id"), ErrInvalidID, "invalid ID %q: %s", id, msg)
 			}
 			id = norm
 		}
 		if seen[id] {
-			d.fail(cn.get("id").pos, join(field, "id"), ErrDuplicateID, "cannot have duplicate component IDs: %s", id)
+			d.fail(cn.Get("id").Pos, join(field, "id"), ErrDuplicateID, "cannot have duplicate component IDs: %s", id)
 		}
 		seen[id] = true
 	}
 	c.ID = id
-	if cn.get("source") == nil {
+	if cn.Get("source") == nil {
 		d.missing(cn, field, where, "source")
 	}
 	d.componentCommon(cn, field, where, &c, "config")
 
-	if t := cn.get("trigger"); t == nil {
+	if t := cn.Get("trigger"); t == nil {
 		d.missing(cn, field, where, "trigger")
 	} else if d.wantKind(t, join(field, "trigger"), kindTable) && triggerType != "" {
 		tf := join(field, "trigger")
 		if triggerType == "http" {
-			h := HTTPTrigger{ID: "trigger-" + id, Component: id, Pos: t.pos, Executor: Executor{Type: ExecutorSpin}}
+			h := HTTPTrigger{ID: "trigger-" + id, Component: id, Pos: t.Pos, Executor: Executor{Type: ExecutorSpin}}
 			if d.spin3 {
 				d.fields(t, tf, "[component.trigger]", "route", "executor")
 			}
 			h.Route, _ = d.reqStr(t, tf, "[component.trigger]", "route")
-			if e := t.get("executor"); e != nil {
+			if e := t.Get("executor"); e != nil {
 				h.Executor = d.executor(e, join(tf, "executor"))
 			}
 			d.app.HTTPTriggers = append(d.app.HTTPTriggers, h)
 		} else {
 			d.app.Triggers = append(d.app.Triggers, Trigger{
 				Type: triggerType, ID: "trigger-" + id, Component: id,
-				Config: t.toAny().(map[string]any), Pos: t.pos,
+				Config: t.Value().(map[string]any), Pos: t.Pos,
 			})
 		}
 	}
@@ -147,9 +147,9 @@ func (d *decoder) convertHTTPHosts(hosts []string, nodes []*node, field string) 
 			u, err := url.Parse(h)
 			switch {
 			case err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https":
-				d.fail(nodes[i].pos, field, ErrInvalidValue, "allowed_http_hosts: %s isn't a valid host or host:port string", h)
+				d.fail(nodes[i].Pos, field, ErrInvalidValue, "allowed_http_hosts: %s isn't a valid host or host:port string", h)
 			case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "":
-				d.fail(nodes[i].pos, field, ErrInvalidValue, "allowed_http_hosts: %s contains a path, should be host and optional port only", h)
+				d.fail(nodes[i].Pos, field, ErrInvalidValue, "allowed_http_hosts: %s contains a path, should be host and optional port only", h)
 			default:
 				out = append(out, u.Scheme+"://"+u.Host)
 			}
@@ -158,9 +158,9 @@ func (d *decoder) convertHTTPHosts(hosts []string, nodes []*node, field string) 
 		u, err := url.Parse("http://" + h)
 		switch {
 		case err != nil || u.Host == "" || u.User != nil:
-			d.fail(nodes[i].pos, field, ErrInvalidValue, "allowed_http_hosts: %s isn't a valid host or host:port string", h)
+			d.fail(nodes[i].Pos, field, ErrInvalidValue, "allowed_http_hosts: %s isn't a valid host or host:port string", h)
 		case u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "":
-			d.fail(nodes[i].pos, field, ErrInvalidValue, "allowed_http_hosts: %s contains a path, should be host and optional port only", h)
+			d.fail(nodes[i].Pos, field, ErrInvalidValue, "allowed_http_hosts: %s contains a path, should be host and optional port only", h)
 		default:
 			out = append(out, "http://"+u.Host, "https://"+u.Host)
 		}

@@ -1,14 +1,13 @@
 package manifest
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
+
+	"github.com/spindlekv/spindle/internal/tomlpos"
 )
 
 // Defaults used when the manifest or the Options leave a value out.
@@ -74,14 +73,10 @@ type Options struct {
 	V1Rules Rules
 }
 
-// Position is a place in the manifest text; Line and Column start at 1.
-// The zero Position means "unknown".
-type Position struct {
-	Line, Column int
-}
-
-// String formats p as "line:column".
-func (p Position) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
+// Position is a place in the manifest text: Line and Column, both
+// starting at 1. The zero Position means "unknown". It is the same type
+// as runtimeconfig.Position.
+type Position = tomlpos.Position
 
 // App is a parsed, validated manifest of either version.
 //
@@ -313,11 +308,7 @@ func Parse(data []byte, opts *Options) (*App, error) {
 	d := &decoder{file: o.File, rules: o.V1Rules}
 	app := d.decode(root)
 	if len(d.errs) > 0 {
-		slices.SortStableFunc(d.errs, func(a, b error) int {
-			ea, eb := a.(*Error), b.(*Error)
-			return cmp.Or(cmp.Compare(ea.Line, eb.Line), cmp.Compare(ea.Column, eb.Column))
-		})
-		return nil, errors.Join(d.errs...)
+		return nil, tomlpos.Join(d.errs)
 	}
 	if o.FS != nil {
 		app.fsys, app.root = o.FS, "."
