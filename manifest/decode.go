@@ -127,7 +127,8 @@ func (d *decoder) decode(root *node) *App {
 	return d.app
 }
 
-// version detects the manifest version (spec §1.1).
+// version detects the manifest version as Spin 3 does
+// (v3.1.2:crates/manifest/src/lib.rs, ManifestVersion::detect).
 func (d *decoder) version(root *node) (int, bool) {
 	n, key := root.Get("spin_manifest_version"), "spin_manifest_version"
 	if alt := root.Get("spin_version"); alt != nil {

@@ -135,7 +135,8 @@ func (d *decoder) source(s *node, field string) Source {
 	return src
 }
 
-// files decodes a component's files list (spec §1.6).
+// files decodes a component's files list
+// (v1.5.1:crates/loader/src/local/config.rs, RawFileMount).
 func (d *decoder) files(cn *node, field string, c *Component) {
 	fn := cn.Get("files")
 	if fn == nil || !d.wantKind(fn, join(field, "files"), kindArray) {

@@ -8,7 +8,8 @@ import (
 // This file decodes triggers: the HTTP executor shared by both versions,
 // and version 2's [[trigger.<type>]] tables with their inline components.
 
-// executor decodes an HTTP executor table (spec §1.2, §1.8, §4.1).
+// executor decodes an HTTP executor table (v1.5.1:crates/manifest/src/lib.rs,
+// HttpExecutor and WagiConfig; v3.1.2:crates/http/src/config.rs).
 func (d *decoder) executor(e *node, field string) Executor {
 	if !d.wantKind(e, field, kindTable) {
 		return Executor{Type: ExecutorSpin}
@@ -154,7 +155,6 @@ func (d *decoder) triggersV2(tt *node, ids map[string]bool) {
 				t.Components = map[string]string{}
 				for _, name := range cs.Keys {
 					v := cs.Fields[name]
-					name := name
 					vf := join(join(ef, "components"), name)
 					switch v.Kind {
 					case kindString:
@@ -162,7 +162,6 @@ func (d *decoder) triggersV2(tt *node, ids map[string]bool) {
 						d.checkRef(v, vf)
 						refs = append(refs, ref{v.Str, id, v.Pos, vf})
 					case kindTable:
-						idx := idx
 						inline = append(inline, pendingInline{node: v, field: vf, set: func(c string) { app.Triggers[idx].Components[name] = c }})
 					default:
 						d.fail(v.Pos, vf, ErrInvalidType, "%s: expected a component id or an inline component table, found %s", vf, v.Kind.Article())

@@ -131,8 +131,10 @@ func (d *decoder) componentV1(cn *node, field, triggerType string, seen map[stri
 	d.app.Components = append(d.app.Components, c)
 }
 
-// convertHTTPHosts validates v1 allowed_http_hosts (spec §1.3, §1.7) and
-// converts them to allowed_outbound_hosts as Spin 3 does (§1.4).
+// convertHTTPHosts validates v1 allowed_http_hosts as Spin 1.5.1 does
+// (v1.5.1:crates/outbound-http/src/allowed_http_hosts.rs) and converts
+// them to allowed_outbound_hosts as Spin 3 does
+// (v3.1.2:crates/manifest/src/compat.rs).
 func (d *decoder) convertHTTPHosts(hosts []string, nodes []*node, field string) []string {
 	if slices.Contains(hosts, "insecure:allow-all") {
 		return []string{"http://*:*", "https://*:*", "http://self"}
