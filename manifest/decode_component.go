@@ -136,7 +136,7 @@ func (d *decoder) source(s *node, field string) Source {
 }
 
 // files decodes a component's files list
-// (v1.5.1:crates/loader/src/local/config.rs, RawFileMount).
+// (v1.5.1:crates/loader/src/local/config.rs).
 func (d *decoder) files(cn *node, field string, c *Component) {
 	fn := cn.Get("files")
 	if fn == nil || !d.wantKind(fn, join(field, "files"), kindArray) {
