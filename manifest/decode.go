@@ -121,7 +121,7 @@ func (d *decoder) decode(root *node) *App {
 		d.v2, d.spin3 = true, true
 		d.decodeV2(root)
 	} else {
-		d.spin3 = d.rules == Spin3
+		d.spin3 = d.rules != Spin1
 		d.decodeV1(root)
 	}
 	return d.app

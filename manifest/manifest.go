@@ -36,40 +36,57 @@ const (
 
 // Rules selects how a version 1 manifest is checked and converted. Version
 // 2 manifests are always checked as Spin 3.1.2 checks them.
+//
+// The two rule sets differ in both directions, which is why they are
+// named after Spin versions rather than "strict" and "lax": Spin 1.5.1
+// requires keys that Spin 3 makes optional (version, base, [[component]])
+// but accepts what Spin 3 refuses (namespace, component ids with spaces,
+// extra keys in an HTTP [component.trigger]).
 type Rules int
 
 const (
-	// Spin1 checks v1 manifests as Spin 1.5.1 does: name, version,
-	// trigger, component and (for HTTP) base are required; component ids
-	// are any unique string and are kept as written; namespace is
-	// accepted; unknown keys in an HTTP [component.trigger] are ignored;
-	// executor type "http" is rejected. This is the default.
-	Spin1 Rules = iota
-	// Spin3 checks v1 manifests as Spin 3.1.2 does before converting them
-	// to v2: version, component and base are optional; component ids are
-	// normalised to kebab-case (snake_case -> snake-case, mixedCase ->
-	// mixedcase) or rejected; namespace is an unknown field;
-	// allowed_outbound_hosts is accepted; an HTTP [component.trigger]
-	// may only hold route and executor. Duplicate ids are still rejected
-	// (Spin 3.1.2 silently keeps the later one, which loses a component).
-	Spin3
+	// Spin3 checks v1 manifests as today's Spin (3.1.2) does before
+	// converting them to v2 (v3.1.2:crates/manifest/src/schema/v1.rs,
+	// v3.1.2:crates/manifest/src/compat.rs): version, [[component]] and
+	// the HTTP trigger's base are optional (base defaults to
+	// DefaultHTTPBase, as in Spin 2 and 3); component ids are normalised
+	// to kebab-case (snake_case -> snake-case, mixedCase -> mixedcase) or
+	// rejected; namespace is an unknown field; allowed_outbound_hosts is
+	// accepted; an HTTP [component.trigger] may only hold route and
+	// executor. Duplicate ids are still rejected (Spin 3.1.2 silently
+	// keeps the later one, which loses a component). This is the default.
+	Spin3 Rules = iota
+	// Spin1 checks v1 manifests as Spin 1.5.1 does
+	// (v1.5.1:crates/loader/src/local/config.rs): name, version, trigger,
+	// [[component]] and, for HTTP, base are required; component ids are
+	// any unique string and are kept as written; namespace is accepted;
+	// unknown keys in an HTTP [component.trigger] are ignored; executor
+	// type "http" is rejected.
+	Spin1
 )
 
-// Options configures Parse. A nil *Options is the same as a zero one.
-// Parse copies the Options; the caller keeps ownership and may reuse or
-// change them afterwards.
+// DefaultV1Rules is the Rules a zero Options uses for version 1
+// manifests: a v1 manifest that today's Spin runs loads by default
+// (duplicate component ids aside).
+const DefaultV1Rules = Spin3
+
+// Options configures Parse, Load and LoadFS. A nil *Options is the same
+// as a zero one. They copy the Options; the caller keeps ownership and
+// may reuse or change them afterwards.
 type Options struct {
 	// File names the manifest in error messages. Default DefaultFile.
+	// Load and LoadFS ignore it and use the path they read.
 	File string
 	// Dir is the directory relative paths in the manifest (component
 	// sources, files, build workdir) resolve against; it is made
 	// absolute by Parse. Empty and FS nil: methods that read files
-	// return ErrNoBaseDir.
+	// return ErrNoBaseDir. Load and LoadFS ignore it.
 	Dir string
 	// FS, if not nil, is where relative paths resolve instead of Dir:
-	// they are looked up from the root of FS.
+	// they are looked up from the root of FS. Load and LoadFS ignore it.
 	FS fs.FS
-	// V1Rules selects the rules for version 1 manifests. Default Spin1.
+	// V1Rules selects the rules for version 1 manifests. Default
+	// DefaultV1Rules (Spin3); Spin1 applies Spin 1.5.1's checks.
 	V1Rules Rules
 }
 
@@ -263,7 +280,8 @@ type Trigger struct {
 // Load reads and parses the manifest at path. If path is a directory,
 // its spin.toml is read. Relative paths in the manifest resolve against
 // the manifest's directory (App.Dir), never the working directory.
-func Load(path string) (*App, error) {
+// opts may be nil; its File, Dir and FS are ignored.
+func Load(path string, opts *Options) (*App, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, DefaultFile)
 	}
@@ -271,18 +289,23 @@ func Load(path string) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	return Parse(data, &Options{File: path, Dir: filepath.Dir(path)})
+	o := copyOptions(opts)
+	o.File, o.Dir, o.FS = path, filepath.Dir(path), nil
+	return Parse(data, &o)
 }
 
 // LoadFS reads and parses the manifest called name in fsys, for apps
 // shipped in an embed.FS or similar. Relative paths resolve against
-// path.Dir(name) inside fsys; App.Dir is "".
-func LoadFS(fsys fs.FS, name string) (*App, error) {
+// path.Dir(name) inside fsys; App.Dir is "". opts may be nil; its File,
+// Dir and FS are ignored.
+func LoadFS(fsys fs.FS, name string, opts *Options) (*App, error) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	app, err := Parse(data, &Options{File: name})
+	o := copyOptions(opts)
+	o.File, o.Dir, o.FS = name, "", nil
+	app, err := Parse(data, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -290,14 +313,18 @@ func LoadFS(fsys fs.FS, name string) (*App, error) {
 	return app, nil
 }
 
+func copyOptions(opts *Options) Options {
+	if opts == nil {
+		return Options{}
+	}
+	return *opts
+}
+
 // Parse parses and validates a manifest of either version. It reports
 // every problem it finds at once: the error is an *Error or an
 // errors.Join of them. opts may be nil.
 func Parse(data []byte, opts *Options) (*App, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
+	o := copyOptions(opts)
 	if o.File == "" {
 		o.File = DefaultFile
 	}
