@@ -46,7 +46,8 @@ var (
 	ErrUnknownComponent = errors.New("manifest: unknown component")
 	// ErrRemoteSource is returned by [App.ReadSource] and
 	// [App.SourcePath] for a component whose source is a URL or registry
-	// package: this package never downloads.
+	// package: this package never downloads. The error is an [*Error] at
+	// the component, naming the URL or package.
 	ErrRemoteSource = errors.New("manifest: remote component source")
 	// ErrNoBaseDir is returned when a relative path must be resolved but
 	// the app was parsed from bytes with neither Options.Dir nor

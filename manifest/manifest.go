@@ -135,6 +135,7 @@ type App struct {
 
 	fsys fs.FS  // where relative paths resolve when Dir is ""
 	root string // directory of the manifest inside fsys
+	file string // Options.File, for errors
 }
 
 // Variable is an application variable declaration, a plain value.
@@ -337,6 +338,7 @@ func Parse(data []byte, opts *Options) (*App, error) {
 	if len(d.errs) > 0 {
 		return nil, tomlpos.Join(d.errs)
 	}
+	app.file = o.File
 	if o.FS != nil {
 		app.fsys, app.root = o.FS, "."
 	} else if o.Dir != "" {
@@ -365,7 +367,7 @@ func (a *App) Component(id string) (*Component, bool) {
 // without Options.Dir, or loaded from an fs.FS).
 func (a *App) SourcePath(c *Component) (string, error) {
 	if c.Source.Path == "" {
-		return "", fmt.Errorf("component %q: %w", c.ID, ErrRemoteSource)
+		return "", a.remoteSource(c)
 	}
 	if a.Dir == "" {
 		return "", fmt.Errorf("component %q: %w", c.ID, ErrNoBaseDir)
@@ -383,7 +385,7 @@ func (a *App) SourcePath(c *Component) (string, error) {
 // from; other errors wrap the fs error and name the component.
 func (a *App) ReadSource(c *Component) ([]byte, error) {
 	if c.Source.Path == "" {
-		return nil, fmt.Errorf("component %q: %w", c.ID, ErrRemoteSource)
+		return nil, a.remoteSource(c)
 	}
 	if a.fsys != nil {
 		name := path.Join(a.root, c.Source.Path)
@@ -402,4 +404,28 @@ func (a *App) ReadSource(c *Component) ([]byte, error) {
 		return nil, fmt.Errorf("manifest: component %q source: %w", c.ID, err)
 	}
 	return data, nil
+}
+
+// remoteSource is the error for a component whose source is not a local
+// file: one line naming the manifest, the component and its source, and
+// saying what Spindle runs instead.
+func (a *App) remoteSource(c *Component) error {
+	var what string
+	switch s := c.Source; {
+	case s.URL != "":
+		what = fmt.Sprintf("the URL %s (digest %s)", s.URL, s.Digest)
+	case s.Package != "":
+		what = fmt.Sprintf("the registry package %s@%s", s.Package, s.Version)
+		if s.Registry != "" {
+			what += " from " + s.Registry
+		}
+	default:
+		what = "empty"
+	}
+	file := a.file
+	if file == "" {
+		file = DefaultFile
+	}
+	return tomlpos.Errorf(file, c.Pos, "", ErrRemoteSource,
+		"component %q: source is %s; Spindle runs only a local wasm file (source = \"path/to/file.wasm\"), it does not download", c.ID, what)
 }
