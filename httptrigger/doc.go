@@ -7,7 +7,7 @@
 // and runs it in a fresh, isolated instance, as Spin does: no state
 // survives between requests except in the stores.
 //
-//	app, _ := manifest.Load("spin.toml")
+//	app, _ := manifest.Load("spin.toml", nil)
 //	engine, _ := host.NewEngine(nil)
 //	h, err := httptrigger.New(ctx, app, engine, kv.Stores{"default": store}, nil)
 //	...

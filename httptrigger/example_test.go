@@ -38,7 +38,7 @@ func Example() {
 	app, err := manifest.LoadFS(fstest.MapFS{
 		"spin.toml": {Data: []byte(exampleTOML)},
 		"kv.wasm":   {Data: mustWasm(kvGetWAT)}, // the component, compiled from WebAssembly text
-	}, "spin.toml")
+	}, "spin.toml", nil)
 	if err != nil {
 		panic(err)
 	}
@@ -72,7 +72,7 @@ func Example() {
 // against the in-memory store.
 func TestComponentLikeAUser(t *testing.T) {
 	store := memory.New()
-	app, err := manifest.LoadFS(fstest.MapFS{"spin.toml": {Data: []byte(exampleTOML)}, "kv.wasm": {Data: mustWasm(kvGetWAT)}}, "spin.toml")
+	app, err := manifest.LoadFS(fstest.MapFS{"spin.toml": {Data: []byte(exampleTOML)}, "kv.wasm": {Data: mustWasm(kvGetWAT)}}, "spin.toml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,7 +73,7 @@ exclude_files = ["static/secret.txt"]`) + "executor = { type = \"wagi\" }\n"
 	if err := os.WriteFile(filepath.Join(dir, "spin.toml"), []byte(toml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	app, err := manifest.Load(dir)
+	app, err := manifest.Load(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

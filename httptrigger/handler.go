@@ -255,7 +255,7 @@ func (h *Handler) componentConfig(ctx context.Context, app *manifest.App, c *man
 	var errs []error
 	wasm, err := app.ReadSource(c)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("httptrigger: component %q: %w", c.ID, err))
+		errs = append(errs, fmt.Errorf("httptrigger: %w", err)) // names the component
 	}
 	vars, err := app.ResolveVariables(c.ID, h.opts.Variables)
 	if err != nil {

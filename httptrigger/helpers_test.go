@@ -32,7 +32,7 @@ func writeApp(tb testing.TB, spinTOML string, guests map[string]string) *manifes
 	if err := os.WriteFile(filepath.Join(dir, "spin.toml"), []byte(spinTOML), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	app, err := manifest.Load(dir)
+	app, err := manifest.Load(dir, nil)
 	if err != nil {
 		tb.Fatalf("load manifest: %v", err)
 	}

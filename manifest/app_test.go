@@ -145,7 +145,7 @@ func filesApp(t *testing.T, dir, files, exclude string) *manifest.App {
 	t.Helper()
 	text := strings.NewReplacer("FILES", files, "EXCLUDE", exclude).Replace(filesManifest)
 	writeFiles(t, dir, map[string]string{"spin.toml": text})
-	app, err := manifest.Load(dir) // a directory loads its spin.toml
+	app, err := manifest.Load(dir, nil) // a directory loads its spin.toml
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func TestSources(t *testing.T) {
 		"apps/one/assets/y/z.txt":  {Data: []byte("z")},
 		"apps/one/static/sub/no.t": {Data: []byte("-")},
 	}
-	app, err := manifest.LoadFS(fsys, "apps/one/spin.toml")
+	app, err := manifest.LoadFS(fsys, "apps/one/spin.toml", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,15 +364,15 @@ func TestSources(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := manifest.Load(filepath.Join(dir, "nope.toml")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := manifest.Load(filepath.Join(dir, "nope.toml"), nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
-	if _, err := manifest.LoadFS(fstest.MapFS{}, "spin.toml"); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := manifest.LoadFS(fstest.MapFS{}, "spin.toml", nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing FS file: %v", err)
 	}
 	p := filepath.Join(dir, "bad.toml")
 	writeFiles(t, dir, map[string]string{"bad.toml": "spin_manifest_version = 3\n"})
-	_, err := manifest.Load(p)
+	_, err := manifest.Load(p, nil)
 	var e *manifest.Error
 	if !errors.As(err, &e) || e.File != p || e.Line != 1 || e.Column != 25 || !errors.Is(err, manifest.ErrUnsupportedVersion) {
 		t.Errorf("err = %v (%+v)", err, e)

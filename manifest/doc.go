@@ -25,15 +25,17 @@
 //
 // # Versions and rules
 //
-// The version is detected as Spin does (spec §1.1): spin_manifest_version
-// (or its older alias spin_version) equal to the string "1" or the
-// integer 1 means version 1, the integer 2 means version 2; anything else
-// is [ErrUnsupportedVersion] naming the value found.
+// The version is detected as Spin does
+// (v3.1.2:crates/manifest/src/lib.rs): spin_manifest_version (or its
+// older alias spin_version) equal to the string "1" or the integer 1
+// means version 1, the integer 2 means version 2; anything else is
+// [ErrUnsupportedVersion] naming the value found.
 //
 // Version 2 manifests are checked as Spin 3.1.2 checks them. Version 1
-// manifests are checked as Spin 1.5.1 does by default ([Spin1]), since
-// this project runs Spin 1.x applications; [Options].V1Rules = [Spin3]
-// checks and converts them as Spin 3.1.2 does instead. The differences:
+// manifests are checked and converted as today's Spin (3.1.2) does by
+// default ([Spin3]), so a v1 manifest that Spin runs today loads
+// unchanged; [Options].V1Rules = [Spin1] applies Spin 1.5.1's checks
+// instead. Neither rule set is a subset of the other. The differences:
 //
 //   - Spin1: name, version, trigger, [[component]] and, for HTTP apps,
 //     trigger.base are required; component ids are any unique string
@@ -43,10 +45,10 @@
 //     store labels follow the 1.5.1 rule (snake words, each all-lower or
 //     all-UPPER); a source URL must be https; a redis app trigger needs
 //     address.
-//   - Spin3: version, [[component]] and base are optional; ids are
-//     normalised to kebab-case ("snake_case" -> "snake-case",
-//     "mixedCase" -> "mixedcase") or rejected; namespace is an unknown
-//     field; allowed_outbound_hosts is accepted; an HTTP
+//   - Spin3: version, [[component]] and base are optional (base
+//     defaults to "/"); ids are normalised to kebab-case ("snake_case"
+//     -> "snake-case", "mixedCase" -> "mixedcase") or rejected;
+//     namespace is an unknown field; allowed_outbound_hosts is accepted; an HTTP
 //     [component.trigger] may only hold route and executor; "http" is an
 //     alias of the spin executor; store labels may be kebab-case or
 //     snake_case.

@@ -2,7 +2,8 @@ package manifest
 
 import (
 	"errors"
-	"fmt"
+
+	"github.com/spindlekv/spindle/internal/tomlpos"
 )
 
 // Sentinel errors. Every problem found while parsing is an [*Error] whose
@@ -45,7 +46,8 @@ var (
 	ErrUnknownComponent = errors.New("manifest: unknown component")
 	// ErrRemoteSource is returned by [App.ReadSource] and
 	// [App.SourcePath] for a component whose source is a URL or registry
-	// package: this package never downloads.
+	// package: this package never downloads. The error is an [*Error] at
+	// the component, naming the URL or package.
 	ErrRemoteSource = errors.New("manifest: remote component source")
 	// ErrNoBaseDir is returned when a relative path must be resolved but
 	// the app was parsed from bytes with neither Options.Dir nor
@@ -61,31 +63,18 @@ var (
 // several problems, an errors.Join of them all (in document order);
 // use errors.As to get the first and errors.Is to match a sentinel.
 //
+// Its fields are File (the manifest file name as given to Load or
+// LoadFS, or Options.File, "spin.toml" by default, for Parse), Line and
+// Column (1-based; a problem with no better place, such as a missing
+// top-level key, points at 1:1, as Spin does), Field (the dotted path of
+// the offending key, e.g. "component.hello.key_value_stores" or
+// "component[2].id"; "" for the whole document) and Err (the problem; its
+// chain contains one of the package's sentinel errors). Error formats it
+// as "file:line:column: message". It is the same type as
+// runtimeconfig.Error.
+//
 // Error values are immutable once returned and safe for concurrent use.
-type Error struct {
-	// File is the manifest file name as given to Load or LoadFS, or
-	// Options.File ("spin.toml" by default) for Parse.
-	File string
-	// Line and Column (1-based) locate the key or value at fault. A
-	// problem with no better place (a missing top-level key) points at
-	// 1:1, as Spin does.
-	Line, Column int
-	// Field is the dotted path of the offending key, e.g.
-	// "component.hello.key_value_stores" or "component[2].id"; "" for the
-	// whole document.
-	Field string
-	// Err describes the problem; its chain contains one of the package's
-	// sentinel errors.
-	Err error
-}
-
-// Error formats the problem as "file:line:column: message".
-func (e *Error) Error() string {
-	return fmt.Sprintf("%s:%d:%d: %v", e.File, e.Line, e.Column, e.Err)
-}
-
-// Unwrap returns e.Err.
-func (e *Error) Unwrap() error { return e.Err }
+type Error = tomlpos.Error
 
 // problem is an error message tied to a sentinel; its text does not
 // repeat the sentinel's, so messages read like Spin's.

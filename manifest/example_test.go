@@ -34,7 +34,35 @@ route = "/..."
 	}
 	// Output:
 	// spin-key-value base /test
-	// /... -> spin_key_value (spin executor, stores [default])
+	// /... -> spin-key-value (spin executor, stores [default])
+}
+
+// A version 1 manifest is read as today's Spin reads it unless
+// Options.V1Rules asks for Spin 1.5.1's checks: here, the HTTP trigger's
+// base is optional (it defaults to "/") except under Spin1.
+func ExampleOptions_v1Rules() {
+	const spinToml = `spin_version = "1"
+name = "legacy"
+version = "1.0.0"
+trigger = { type = "http" }
+
+[[component]]
+id = "go"
+source = "legacy-go.wasm"
+[component.trigger]
+route = "/golang/..."
+`
+	app, err := manifest.Parse([]byte(spinToml), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("default rules: base", app.HTTPBase)
+	_, err = manifest.Parse([]byte(spinToml), &manifest.Options{V1Rules: manifest.Spin1})
+	fmt.Println("Spin1 rules:", err)
+	// Output:
+	// default rules: base /
+	// Spin1 rules: spin.toml:4:11: missing field "base" in trigger
 }
 
 func ExampleParse_errors() {
@@ -76,7 +104,7 @@ source = "hello.wasm"
 `)},
 		"app/hello.wasm": {Data: []byte("\x00asm\x01\x00\x00\x00")},
 	}
-	app, err := manifest.LoadFS(fsys, "app/spin.toml")
+	app, err := manifest.LoadFS(fsys, "app/spin.toml", nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -24,10 +24,10 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("spin_manifest_version = 2\n[[trigger.http]]\ncomponent = { source = \"x.wasm\" }\nroute = \"/\"\n[application]\nname = \"n\"\n"), false)
 	f.Add([]byte("spin_version = \"1\"\na.b.c = [[1], {x = {y = 2}}]\n[[component]]\n[component.trigger]\n"), true)
-	f.Fuzz(func(t *testing.T, data []byte, spin3 bool) {
+	f.Fuzz(func(t *testing.T, data []byte, spin1 bool) {
 		opts := &manifest.Options{}
-		if spin3 {
-			opts.V1Rules = manifest.Spin3
+		if spin1 {
+			opts.V1Rules = manifest.Spin1
 		}
 		app, err := manifest.Parse(data, opts)
 		if err != nil {

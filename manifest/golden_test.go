@@ -15,11 +15,13 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
+// rulesFor gives the v1 rules a testdata file is parsed with: Spin1 for
+// names containing ".spin1.", else the default (Spin3).
 func rulesFor(name string) manifest.Rules {
-	if strings.Contains(name, ".spin3.") {
-		return manifest.Spin3
+	if strings.Contains(name, ".spin1.") {
+		return manifest.Spin1
 	}
-	return manifest.Spin1
+	return manifest.DefaultV1Rules
 }
 
 func golden(t *testing.T, path string, got []byte) {
@@ -65,34 +67,34 @@ func TestGoldenValid(t *testing.T) {
 // invalidWant lists, for every manifest under testdata/invalid, the
 // sentinels its error must match. A file missing here fails the test.
 var invalidWant = map[string][]error{
-	"syntax.toml":                      {manifest.ErrSyntax},
-	"version-missing.toml":             {manifest.ErrMissingField},
-	"version-string-2.toml":            {manifest.ErrUnsupportedVersion},
-	"version-integer-3.toml":           {manifest.ErrUnsupportedVersion},
-	"version-both.toml":                {manifest.ErrUnsupportedVersion},
-	"v1-unknown-fields.toml":           {manifest.ErrUnknownField},
-	"v1-missing-top.toml":              {manifest.ErrMissingField},
-	"v1-missing-base.toml":             {manifest.ErrMissingField},
-	"v1-missing-component-fields.toml": {manifest.ErrMissingField},
-	"v1-duplicate-id.toml":             {manifest.ErrDuplicateID},
-	"v1-bad-store-labels.toml":         {manifest.ErrInvalidID},
-	"v1-bad-variables.toml":            {manifest.ErrInvalidID, manifest.ErrInvalidVariable},
-	"v1-bad-executor.toml":             {manifest.ErrInvalidValue, manifest.ErrUnknownField, manifest.ErrMissingField},
-	"v1-bad-templates.toml":            {manifest.ErrInvalidTemplate},
-	"v1-bad-sources.toml":              {manifest.ErrInvalidValue, manifest.ErrMissingField},
-	"v1-bad-hosts.toml":                {manifest.ErrInvalidValue},
-	"v1-bad-files.toml":                {manifest.ErrInvalidValue, manifest.ErrUnknownField, manifest.ErrMissingField, manifest.ErrInvalidType},
-	"v1-wrong-types.toml":              {manifest.ErrInvalidType},
-	"v1-wrong-component-types.toml":    {manifest.ErrInvalidType},
-	"v1-redis-no-address.toml":         {manifest.ErrMissingField},
-	"v1-spin3-rules.spin3.toml":        {manifest.ErrUnknownField, manifest.ErrInvalidID, manifest.ErrDuplicateID},
-	"v2-unknown-fields.toml":           {manifest.ErrUnknownField},
-	"v2-bad-ids.toml":                  {manifest.ErrInvalidID},
-	"v2-missing-component.toml":        {manifest.ErrMissingComponent},
-	"v2-missing-fields.toml":           {manifest.ErrMissingField},
-	"v2-bad-routes.toml":               {manifest.ErrInvalidValue, manifest.ErrInvalidType, manifest.ErrMissingField},
-	"v2-duplicate-trigger-id.toml":     {manifest.ErrDuplicateID},
-	"v2-bad-build.toml":                {manifest.ErrInvalidValue, manifest.ErrInvalidType, manifest.ErrMissingField},
+	"syntax.toml":                            {manifest.ErrSyntax},
+	"version-missing.toml":                   {manifest.ErrMissingField},
+	"version-string-2.toml":                  {manifest.ErrUnsupportedVersion},
+	"version-integer-3.toml":                 {manifest.ErrUnsupportedVersion},
+	"version-both.toml":                      {manifest.ErrUnsupportedVersion},
+	"v1-unknown-fields.spin1.toml":           {manifest.ErrUnknownField},
+	"v1-missing-top.spin1.toml":              {manifest.ErrMissingField},
+	"v1-missing-base.spin1.toml":             {manifest.ErrMissingField},
+	"v1-missing-component-fields.spin1.toml": {manifest.ErrMissingField},
+	"v1-duplicate-id.spin1.toml":             {manifest.ErrDuplicateID},
+	"v1-bad-store-labels.spin1.toml":         {manifest.ErrInvalidID},
+	"v1-bad-variables.spin1.toml":            {manifest.ErrInvalidID, manifest.ErrInvalidVariable},
+	"v1-bad-executor.spin1.toml":             {manifest.ErrInvalidValue, manifest.ErrUnknownField, manifest.ErrMissingField},
+	"v1-bad-templates.spin1.toml":            {manifest.ErrInvalidTemplate},
+	"v1-bad-sources.spin1.toml":              {manifest.ErrInvalidValue, manifest.ErrMissingField},
+	"v1-bad-hosts.spin1.toml":                {manifest.ErrInvalidValue},
+	"v1-bad-files.spin1.toml":                {manifest.ErrInvalidValue, manifest.ErrUnknownField, manifest.ErrMissingField, manifest.ErrInvalidType},
+	"v1-wrong-types.spin1.toml":              {manifest.ErrInvalidType},
+	"v1-wrong-component-types.spin1.toml":    {manifest.ErrInvalidType},
+	"v1-redis-no-address.spin1.toml":         {manifest.ErrMissingField},
+	"v1-spin3-rules.toml":                    {manifest.ErrUnknownField, manifest.ErrInvalidID, manifest.ErrDuplicateID},
+	"v2-unknown-fields.toml":                 {manifest.ErrUnknownField},
+	"v2-bad-ids.toml":                        {manifest.ErrInvalidID},
+	"v2-missing-component.toml":              {manifest.ErrMissingComponent},
+	"v2-missing-fields.toml":                 {manifest.ErrMissingField},
+	"v2-bad-routes.toml":                     {manifest.ErrInvalidValue, manifest.ErrInvalidType, manifest.ErrMissingField},
+	"v2-duplicate-trigger-id.toml":           {manifest.ErrDuplicateID},
+	"v2-bad-build.toml":                      {manifest.ErrInvalidValue, manifest.ErrInvalidType, manifest.ErrMissingField},
 }
 
 // TestGoldenInvalid checks that every manifest under testdata/invalid

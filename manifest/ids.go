@@ -18,7 +18,7 @@ func checkWords(id string, sep byte, lowerOnly bool) string {
 	if sep == '_' {
 		other = '-'
 	}
-	for _, word := range strings.Split(id, string(sep)) {
+	for word := range strings.SplitSeq(id, string(sep)) {
 		if word == "" {
 			return fmt.Sprintf("'%c'-separated words must not be empty", sep)
 		}
@@ -26,7 +26,7 @@ func checkWords(id string, sep byte, lowerOnly bool) string {
 			return fmt.Sprintf("'%c'-separated words must start with an ASCII letter; got %s", sep, quoteRune(word))
 		}
 		var lower, upper bool
-		for i := 0; i < len(word); i++ {
+		for i := range len(word) {
 			c := word[i]
 			switch {
 			case c == other:
@@ -80,7 +80,7 @@ func checkV1VariableName(name string) string {
 	case strings.Contains(name, "__"):
 		return "must not contain multiple consecutive underscores"
 	}
-	for i := 0; i < len(name); i++ {
+	for i := range len(name) {
 		c := name[i]
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
 			return fmt.Sprintf("may contain only lowercase ASCII letters, digits and '_'; got %s", quoteRune(name[i:]))

@@ -1,14 +1,13 @@
 package manifest
 
 import (
-	"cmp"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
+
+	"github.com/spindlekv/spindle/internal/tomlpos"
 )
 
 // Defaults used when the manifest or the Options leave a value out.
@@ -37,51 +36,64 @@ const (
 
 // Rules selects how a version 1 manifest is checked and converted. Version
 // 2 manifests are always checked as Spin 3.1.2 checks them.
+//
+// The two rule sets differ in both directions, which is why they are
+// named after Spin versions rather than "strict" and "lax": Spin 1.5.1
+// requires keys that Spin 3 makes optional (version, base, [[component]])
+// but accepts what Spin 3 refuses (namespace, component ids with spaces,
+// extra keys in an HTTP [component.trigger]).
 type Rules int
 
 const (
-	// Spin1 checks v1 manifests as Spin 1.5.1 does: name, version,
-	// trigger, component and (for HTTP) base are required; component ids
-	// are any unique string and are kept as written; namespace is
-	// accepted; unknown keys in an HTTP [component.trigger] are ignored;
-	// executor type "http" is rejected. This is the default.
-	Spin1 Rules = iota
-	// Spin3 checks v1 manifests as Spin 3.1.2 does before converting them
-	// to v2: version, component and base are optional; component ids are
-	// normalised to kebab-case (snake_case -> snake-case, mixedCase ->
-	// mixedcase) or rejected; namespace is an unknown field;
-	// allowed_outbound_hosts is accepted; an HTTP [component.trigger]
-	// may only hold route and executor. Duplicate ids are still rejected
-	// (Spin 3.1.2 silently keeps the later one, which loses a component).
-	Spin3
+	// Spin3 checks v1 manifests as today's Spin (3.1.2) does before
+	// converting them to v2 (v3.1.2:crates/manifest/src/schema/v1.rs,
+	// v3.1.2:crates/manifest/src/compat.rs): version, [[component]] and
+	// the HTTP trigger's base are optional (base defaults to
+	// DefaultHTTPBase, as in Spin 2 and 3); component ids are normalised
+	// to kebab-case (snake_case -> snake-case, mixedCase -> mixedcase) or
+	// rejected; namespace is an unknown field; allowed_outbound_hosts is
+	// accepted; an HTTP [component.trigger] may only hold route and
+	// executor. Duplicate ids are still rejected (Spin 3.1.2 silently
+	// keeps the later one, which loses a component). This is the default.
+	Spin3 Rules = iota
+	// Spin1 checks v1 manifests as Spin 1.5.1 does
+	// (v1.5.1:crates/loader/src/local/config.rs): name, version, trigger,
+	// [[component]] and, for HTTP, base are required; component ids are
+	// any unique string and are kept as written; namespace is accepted;
+	// unknown keys in an HTTP [component.trigger] are ignored; executor
+	// type "http" is rejected.
+	Spin1
 )
 
-// Options configures Parse. A nil *Options is the same as a zero one.
-// Parse copies the Options; the caller keeps ownership and may reuse or
-// change them afterwards.
+// DefaultV1Rules is the Rules a zero Options uses for version 1
+// manifests: a v1 manifest that today's Spin runs loads by default
+// (duplicate component ids aside).
+const DefaultV1Rules = Spin3
+
+// Options configures Parse, Load and LoadFS. A nil *Options is the same
+// as a zero one. They copy the Options; the caller keeps ownership and
+// may reuse or change them afterwards.
 type Options struct {
 	// File names the manifest in error messages. Default DefaultFile.
+	// Load and LoadFS ignore it and use the path they read.
 	File string
 	// Dir is the directory relative paths in the manifest (component
 	// sources, files, build workdir) resolve against; it is made
 	// absolute by Parse. Empty and FS nil: methods that read files
-	// return ErrNoBaseDir.
+	// return ErrNoBaseDir. Load and LoadFS ignore it.
 	Dir string
 	// FS, if not nil, is where relative paths resolve instead of Dir:
-	// they are looked up from the root of FS.
+	// they are looked up from the root of FS. Load and LoadFS ignore it.
 	FS fs.FS
-	// V1Rules selects the rules for version 1 manifests. Default Spin1.
+	// V1Rules selects the rules for version 1 manifests. Default
+	// DefaultV1Rules (Spin3); Spin1 applies Spin 1.5.1's checks.
 	V1Rules Rules
 }
 
-// Position is a place in the manifest text; Line and Column start at 1.
-// The zero Position means "unknown".
-type Position struct {
-	Line, Column int
-}
-
-// String formats p as "line:column".
-func (p Position) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
+// Position is a place in the manifest text: Line and Column, both
+// starting at 1. The zero Position means "unknown". It is the same type
+// as runtimeconfig.Position.
+type Position = tomlpos.Position
 
 // App is a parsed, validated manifest of either version.
 //
@@ -123,6 +135,7 @@ type App struct {
 
 	fsys fs.FS  // where relative paths resolve when Dir is ""
 	root string // directory of the manifest inside fsys
+	file string // Options.File, for errors
 }
 
 // Variable is an application variable declaration, a plain value.
@@ -268,7 +281,8 @@ type Trigger struct {
 // Load reads and parses the manifest at path. If path is a directory,
 // its spin.toml is read. Relative paths in the manifest resolve against
 // the manifest's directory (App.Dir), never the working directory.
-func Load(path string) (*App, error) {
+// opts may be nil; its File, Dir and FS are ignored.
+func Load(path string, opts *Options) (*App, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, DefaultFile)
 	}
@@ -276,18 +290,23 @@ func Load(path string) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	return Parse(data, &Options{File: path, Dir: filepath.Dir(path)})
+	o := copyOptions(opts)
+	o.File, o.Dir, o.FS = path, filepath.Dir(path), nil
+	return Parse(data, &o)
 }
 
 // LoadFS reads and parses the manifest called name in fsys, for apps
 // shipped in an embed.FS or similar. Relative paths resolve against
-// path.Dir(name) inside fsys; App.Dir is "".
-func LoadFS(fsys fs.FS, name string) (*App, error) {
+// path.Dir(name) inside fsys; App.Dir is "". opts may be nil; its File,
+// Dir and FS are ignored.
+func LoadFS(fsys fs.FS, name string, opts *Options) (*App, error) {
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
-	app, err := Parse(data, &Options{File: name})
+	o := copyOptions(opts)
+	o.File, o.Dir, o.FS = name, "", nil
+	app, err := Parse(data, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -295,14 +314,18 @@ func LoadFS(fsys fs.FS, name string) (*App, error) {
 	return app, nil
 }
 
+func copyOptions(opts *Options) Options {
+	if opts == nil {
+		return Options{}
+	}
+	return *opts
+}
+
 // Parse parses and validates a manifest of either version. It reports
 // every problem it finds at once: the error is an *Error or an
 // errors.Join of them. opts may be nil.
 func Parse(data []byte, opts *Options) (*App, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
+	o := copyOptions(opts)
 	if o.File == "" {
 		o.File = DefaultFile
 	}
@@ -313,12 +336,9 @@ func Parse(data []byte, opts *Options) (*App, error) {
 	d := &decoder{file: o.File, rules: o.V1Rules}
 	app := d.decode(root)
 	if len(d.errs) > 0 {
-		slices.SortStableFunc(d.errs, func(a, b error) int {
-			ea, eb := a.(*Error), b.(*Error)
-			return cmp.Or(cmp.Compare(ea.Line, eb.Line), cmp.Compare(ea.Column, eb.Column))
-		})
-		return nil, errors.Join(d.errs...)
+		return nil, tomlpos.Join(d.errs)
 	}
+	app.file = o.File
 	if o.FS != nil {
 		app.fsys, app.root = o.FS, "."
 	} else if o.Dir != "" {
@@ -347,7 +367,7 @@ func (a *App) Component(id string) (*Component, bool) {
 // without Options.Dir, or loaded from an fs.FS).
 func (a *App) SourcePath(c *Component) (string, error) {
 	if c.Source.Path == "" {
-		return "", fmt.Errorf("component %q: %w", c.ID, ErrRemoteSource)
+		return "", a.remoteSource(c)
 	}
 	if a.Dir == "" {
 		return "", fmt.Errorf("component %q: %w", c.ID, ErrNoBaseDir)
@@ -365,7 +385,7 @@ func (a *App) SourcePath(c *Component) (string, error) {
 // from; other errors wrap the fs error and name the component.
 func (a *App) ReadSource(c *Component) ([]byte, error) {
 	if c.Source.Path == "" {
-		return nil, fmt.Errorf("component %q: %w", c.ID, ErrRemoteSource)
+		return nil, a.remoteSource(c)
 	}
 	if a.fsys != nil {
 		name := path.Join(a.root, c.Source.Path)
@@ -384,4 +404,28 @@ func (a *App) ReadSource(c *Component) ([]byte, error) {
 		return nil, fmt.Errorf("manifest: component %q source: %w", c.ID, err)
 	}
 	return data, nil
+}
+
+// remoteSource is the error for a component whose source is not a local
+// file: one line naming the manifest, the component and its source, and
+// saying what Spindle runs instead.
+func (a *App) remoteSource(c *Component) error {
+	var what string
+	switch s := c.Source; {
+	case s.URL != "":
+		what = fmt.Sprintf("the URL %s (digest %s)", s.URL, s.Digest)
+	case s.Package != "":
+		what = fmt.Sprintf("the registry package %s@%s", s.Package, s.Version)
+		if s.Registry != "" {
+			what += " from " + s.Registry
+		}
+	default:
+		what = "empty"
+	}
+	file := a.file
+	if file == "" {
+		file = DefaultFile
+	}
+	return tomlpos.Errorf(file, c.Pos, "", ErrRemoteSource,
+		"component %q: source is %s; Spindle runs only a local wasm file (source = \"path/to/file.wasm\"), it does not download", c.ID, what)
 }

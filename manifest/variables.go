@@ -3,7 +3,8 @@ package manifest
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -56,11 +57,7 @@ func (a *App) ResolveVariables(componentID string, lookup func(name string) (str
 	if !ok {
 		return nil, fmt.Errorf("manifest: resolve variables of %q: %w", componentID, ErrUnknownComponent)
 	}
-	keys := make([]string, 0, len(c.Variables))
-	for k := range c.Variables {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(c.Variables))
 	out := make(map[string]string, len(keys))
 	var errs []error
 	cache := map[string]string{}

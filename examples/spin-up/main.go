@@ -147,7 +147,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if cfg.build {
 		// Build before loading for real: the manifest is read once to find
 		// the commands, and again below (Spin does the same).
-		app, err := manifest.Load(cfg.from)
+		app, err := manifest.Load(cfg.from, nil)
 		if err != nil {
 			return fmt.Errorf("loading manifest: %w", err)
 		}
@@ -155,7 +155,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	app, err := manifest.Load(cfg.from)
+	app, err := manifest.Load(cfg.from, nil)
 	if err != nil {
 		return fmt.Errorf("loading manifest: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 // without restarting them, and every write acknowledged before the crash is
 // still there (appendonly yes, appendfsync always).
 //
-// Without a redis-server binary the test skips, unless CI=true.
+// Without a redis-server binary the test skips, unless SPINDLE_REQUIRE_REDIS=1.
 func TestRedisSharedByTwoRunners(t *testing.T) {
 	srv := redistest.Start(t, &redistest.Options{AppendOnly: true})
 	rc := filepath.Join(t.TempDir(), "runtime-config.toml")

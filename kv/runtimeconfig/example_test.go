@@ -49,7 +49,7 @@ func ExampleParse_error() {
 	_, err := runtimeconfig.Parse([]byte("[key_value_store.default]\ntype = \"postgres\"\n"), "/srv/app")
 	fmt.Println(err)
 	// Output:
-	// runtimeconfig: runtime config:2:8: store "default": unknown type "postgres" (want "spin" or "redis")
+	// runtime config:2:8: store "default": unknown type "postgres" (want "spin" or "redis")
 }
 
 func ExampleConfig_Open() {

@@ -8,9 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	toml "github.com/pelletier/go-toml/v2"
-	"github.com/pelletier/go-toml/v2/unstable"
-
+	"github.com/spindlekv/spindle/internal/tomlpos"
 	kvredis "github.com/spindlekv/spindle/kv/redis"
 )
 
@@ -24,12 +22,16 @@ const (
 )
 
 // DefaultLabel is the store label every component may use; it is always
-// defined (SPIN-COMPAT §5.1).
+// defined (v1.5.1:crates/key-value/src/host_component.rs adds it when the
+// runtime config does not).
 const DefaultLabel = "default"
 
 // DefaultStoreFile is the file name of the default store inside the state
-// directory (SPIN-COMPAT §5.2).
+// directory (v1.5.1:crates/trigger/src/runtime_config/key_value.rs).
 const DefaultStoreFile = "sqlite_key_value.db"
+
+// ParseFile is the file name Parse gives its errors.
+const ParseFile = "runtime config"
 
 // ErrInvalid is wrapped by every error about the content of a runtime
 // config file. Each such error is an *Error with the position.
@@ -38,34 +40,20 @@ var ErrInvalid = errors.New("runtimeconfig: invalid runtime config")
 // Error is a problem at one position of a runtime-config file. Parse and
 // Load return every problem they find, joined with errors.Join; use
 // errors.As to get the first *Error, or errors.Is(err, ErrInvalid).
-type Error struct {
-	// File is the file name given to Load, or "" for Parse.
-	File string
-	// Line and Column locate the problem, both starting at 1.
-	Line, Column int
-	// Msg says what is wrong.
-	Msg string
-}
+//
+// Its fields are File (the path given to Load, or ParseFile for Parse),
+// Line and Column (both from 1), Field (the dotted key at fault, e.g.
+// "key_value_store.cache.url"; "" for the whole file) and Err (what is
+// wrong; its chain contains ErrInvalid). Error formats it as
+// "file:line:column: message". It is the same type as manifest.Error:
+// both packages read TOML through one positioned reader.
+//
+// Error values are immutable once returned and safe for concurrent use.
+type Error = tomlpos.Error
 
-// Error formats the error as "runtimeconfig: FILE:LINE:COLUMN: MSG".
-func (e *Error) Error() string {
-	file := e.File
-	if file == "" {
-		file = "runtime config"
-	}
-	return fmt.Sprintf("runtimeconfig: %s:%d:%d: %s", file, e.Line, e.Column, e.Msg)
-}
-
-// Unwrap returns ErrInvalid.
-func (e *Error) Unwrap() error { return ErrInvalid }
-
-// Position is a line and column in a runtime-config file, both from 1.
-type Position struct {
-	Line, Column int
-}
-
-// String formats the position as LINE:COLUMN.
-func (p Position) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Column) }
+// Position is a line and column in a runtime-config file, both from 1. It
+// is the same type as manifest.Position.
+type Position = tomlpos.Position
 
 // Config is a parsed runtime-config file. It is plain data: the caller may
 // read and change it before calling Open. A Config is not safe for
@@ -157,7 +145,7 @@ func Load(path string) (*Config, error) {
 // directory when dir is "". It reports every problem it finds, each as an
 // *Error with line and column, joined with errors.Join.
 func Parse(data []byte, dir string) (*Config, error) {
-	return parse(data, dir, "")
+	return parse(data, dir, ParseFile)
 }
 
 func parse(data []byte, dir, file string) (*Config, error) {
@@ -168,123 +156,81 @@ func parse(data []byte, dir, file string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtimeconfig: %w", err)
 	}
-	var doc map[string]any
-	if err := toml.Unmarshal(data, &doc); err != nil {
-		var de *toml.DecodeError
-		if errors.As(err, &de) {
-			line, col := de.Position()
-			return nil, &Error{File: file, Line: line, Column: col, Msg: strings.TrimPrefix(de.Error(), "toml: ")}
-		}
-		return nil, &Error{File: file, Line: 1, Column: 1, Msg: err.Error()}
+	root, err := tomlpos.Parse(file, data, ErrInvalid)
+	if err != nil {
+		return nil, err
 	}
-	p := &parser{file: file, pos: positions(data)}
+	p := &parser{file: file}
 	c := &Config{Dir: absDir, KeyValueStores: map[string]KeyValueStore{}}
-
-	top := sortedKeys(doc)
-	for _, k := range top {
-		v := doc[k]
+	for _, k := range root.Keys {
+		v := root.Fields[k]
 		switch {
 		case k == "state_dir":
-			s, ok := v.(string)
-			if !ok {
-				p.valueErrorf([]string{k}, "state_dir must be a string, not %s", typeName(v))
+			if v.Kind != tomlpos.String {
+				p.errorf(v.Pos, k, "state_dir must be a string, not %s", v.Kind.Article())
 				continue
 			}
-			c.StateDir, c.HasStateDir = s, true
+			c.StateDir, c.HasStateDir = v.Str, true
 		case k == "key_value_store":
-			tables, ok := v.(map[string]any)
-			if !ok {
-				p.valueErrorf([]string{k}, "key_value_store must be a table of [key_value_store.LABEL] tables, not %s", typeName(v))
+			if v.Kind != tomlpos.Table {
+				p.errorf(v.Pos, k, "key_value_store must be a table of [key_value_store.LABEL] tables, not %s", v.Kind.Article())
 				continue
 			}
-			for _, label := range sortedKeys(tables) {
-				if s, ok := p.store(absDir, label, tables[label]); ok {
+			for _, label := range v.Keys {
+				if s, ok := p.store(absDir, label, v.Fields[label]); ok {
 					c.KeyValueStores[label] = s
 				}
 			}
 		case ignoredSection(k):
-			c.Ignored = append(c.Ignored, Ignored{Section: k, Pos: p.at([]string{k})})
+			c.Ignored = append(c.Ignored, Ignored{Section: k, Pos: v.Start})
 		default:
-			p.errorf([]string{k}, "unknown runtime config key %q (Spindle reads state_dir and [key_value_store.*])", k)
+			p.errorf(v.Start, k, "unknown runtime config key %q (Spindle reads state_dir and [key_value_store.*])", k)
 		}
 	}
-	if len(p.errs) > 0 {
-		slices.SortStableFunc(p.errs, func(a, b error) int {
-			ea, eb := a.(*Error), b.(*Error)
-			if ea.Line != eb.Line {
-				return ea.Line - eb.Line
-			}
-			return ea.Column - eb.Column
-		})
-		return nil, errors.Join(p.errs...)
+	if err := tomlpos.Join(p.errs); err != nil {
+		return nil, err
 	}
-	slices.SortFunc(c.Ignored, func(a, b Ignored) int { return a.Pos.Line - b.Pos.Line })
 	return c, nil
 }
 
+// parser collects the problems of one file.
 type parser struct {
 	file string
-	pos  map[string]Position
-	errs []error
+	errs []*Error
 }
 
-func (p *parser) at(path []string) Position {
-	for n := len(path); n > 0; n-- {
-		if pos, ok := p.pos[pathKey(path[:n])]; ok {
-			return pos
-		}
-	}
-	return Position{Line: 1, Column: 1}
-}
-
-func (p *parser) errorf(path []string, format string, args ...any) {
-	p.errorAt(p.at(path), format, args...)
-}
-
-// valueErrorf reports a problem with the value at path, at the value's
-// position when it is known.
-func (p *parser) valueErrorf(path []string, format string, args ...any) {
-	pos, ok := p.pos[pathKey(path)+valueMark]
-	if !ok {
-		pos = p.at(path)
-	}
-	p.errorAt(pos, format, args...)
-}
-
-func (p *parser) errorAt(pos Position, format string, args ...any) {
-	p.errs = append(p.errs, &Error{File: p.file, Line: pos.Line, Column: pos.Column, Msg: fmt.Sprintf(format, args...)})
+func (p *parser) errorf(pos Position, field, format string, args ...any) {
+	p.errs = append(p.errs, tomlpos.Errorf(p.file, pos, field, ErrInvalid, format, args...))
 }
 
 // store validates one [key_value_store.LABEL] table.
-func (p *parser) store(dir, label string, v any) (KeyValueStore, bool) {
-	path := []string{"key_value_store", label}
-	t, ok := v.(map[string]any)
-	if !ok {
-		p.valueErrorf(path, "key_value_store.%s must be a table, not %s", quoteKey(label), typeName(v))
+func (p *parser) store(dir, label string, t *tomlpos.Node) (KeyValueStore, bool) {
+	field := "key_value_store." + quoteKey(label)
+	if t.Kind != tomlpos.Table {
+		p.errorf(t.Pos, field, "%s must be a table, not %s", field, t.Kind.Article())
 		return KeyValueStore{}, false
 	}
 	if label == "" {
-		p.errorf(path, "store label is empty")
+		p.errorf(t.Start, field, "store label is empty")
 		return KeyValueStore{}, false
 	}
-	s := KeyValueStore{Label: label, Pos: p.at(path)}
+	s := KeyValueStore{Label: label, Pos: t.Start}
 	nerr := len(p.errs)
-	str := func(field string) (string, bool) {
-		v, ok := t[field]
-		if !ok {
+	str := func(key string) (string, bool) {
+		v := t.Get(key)
+		if v == nil {
 			return "", false
 		}
-		s, ok := v.(string)
-		if !ok {
-			p.valueErrorf(append(path, field), "%s of store %q must be a string, not %s", field, label, typeName(v))
+		if v.Kind != tomlpos.String {
+			p.errorf(v.Pos, field+"."+key, "%s of store %q must be a string, not %s", key, label, v.Kind.Article())
 			return "", false
 		}
-		return s, true
+		return v.Str, true
 	}
 	typ, ok := str("type")
 	if !ok {
-		if _, present := t["type"]; !present {
-			p.errorf(path, "store %q has no type (want %q or %q)", label, TypeSpin, TypeRedis)
+		if t.Get("type") == nil {
+			p.errorf(t.Start, field, "store %q has no type (want %q or %q)", label, TypeSpin, TypeRedis)
 		}
 		return KeyValueStore{}, false
 	}
@@ -295,7 +241,7 @@ func (p *parser) store(dir, label string, v any) (KeyValueStore, bool) {
 		allowed = []string{"type", "path"}
 		if v, ok := str("path"); ok {
 			if v == "" {
-				p.valueErrorf(append(path, "path"), "path of store %q is empty (omit it for an in-memory store)", label)
+				p.errorf(t.Get("path").Pos, field+".path", "path of store %q is empty (omit it for an in-memory store)", label)
 			} else if filepath.IsAbs(v) {
 				s.Path = filepath.Clean(v)
 			} else {
@@ -307,144 +253,46 @@ func (p *parser) store(dir, label string, v any) (KeyValueStore, bool) {
 		u, ok := str("url")
 		switch {
 		case !ok:
-			if _, present := t["url"]; !present {
-				p.errorf(path, "store %q of type redis has no url", label)
+			if t.Get("url") == nil {
+				p.errorf(t.Start, field, "store %q of type redis has no url", label)
 			}
 		case u == "":
-			p.valueErrorf(append(path, "url"), "url of store %q is empty", label)
+			p.errorf(t.Get("url").Pos, field+".url", "url of store %q is empty", label)
 		default:
 			if _, err := kvredis.ParseURL(u); err != nil {
 				// The URL may hold a password: do not repeat it.
-				p.valueErrorf(append(path, "url"), "url of store %q: %v", label, strings.TrimPrefix(err.Error(), "kv/redis: parse URL: "))
+				p.errorf(t.Get("url").Pos, field+".url", "url of store %q: %v", label, strings.TrimPrefix(err.Error(), "kv/redis: parse URL: "))
 			}
 			s.URL = u
 		}
 		s.KeyPrefix, _ = str("key_prefix")
 	default:
+		tp := t.Get("type").Pos
 		if unsupportedType(typ) {
-			p.valueErrorf(append(path, "type"), "store %q: type %q is a Spin store that Spindle does not support (use %q or %q)", label, typ, TypeSpin, TypeRedis)
+			p.errorf(tp, field+".type", "store %q: type %q is a Spin store that Spindle does not support (use %q or %q)", label, typ, TypeSpin, TypeRedis)
 		} else {
-			p.valueErrorf(append(path, "type"), "store %q: unknown type %q (want %q or %q)", label, typ, TypeSpin, TypeRedis)
+			p.errorf(tp, field+".type", "store %q: unknown type %q (want %q or %q)", label, typ, TypeSpin, TypeRedis)
 		}
 		return KeyValueStore{}, false
 	}
-	for _, f := range sortedKeys(t) {
+	for _, f := range t.Keys {
 		if !slices.Contains(allowed, f) {
-			p.errorf(append(path, f), "store %q: unknown field %q for type %q (allowed: %s)", label, f, typ, strings.Join(allowed, ", "))
+			p.errorf(t.Fields[f].Start, field+"."+quoteKey(f), "store %q: unknown field %q for type %q (allowed: %s)", label, f, typ, strings.Join(allowed, ", "))
 		}
 	}
 	return s, len(p.errs) == nerr
 }
 
-// positions maps every table and key path of a TOML document (joined by
-// pathKey) to where it first appears. The document has already parsed
-// cleanly with toml.Unmarshal.
-func positions(data []byte) map[string]Position {
-	out := map[string]Position{}
-	var p unstable.Parser
-	p.Reset(data)
-	record := func(path []string, n *unstable.Node) {
-		for i := 1; i <= len(path); i++ {
-			k := pathKey(path[:i])
-			if _, ok := out[k]; !ok {
-				sh := p.Shape(n.Raw)
-				out[k] = Position{Line: sh.Start.Line, Column: sh.Start.Column}
-			}
-		}
-	}
-	var keyval func(base []string, n *unstable.Node)
-	keyval = func(base []string, n *unstable.Node) {
-		path := slices.Clone(base)
-		it := n.Key()
-		var first *unstable.Node
-		for it.Next() {
-			if first == nil {
-				first = it.Node()
-			}
-			path = append(path, string(it.Node().Data))
-		}
-		if first != nil {
-			record(path, first)
-		}
-		v := n.Value()
-		if vk := pathKey(path) + valueMark; v.Raw.Length > 0 {
-			if _, ok := out[vk]; !ok {
-				sh := p.Shape(v.Raw)
-				out[vk] = Position{Line: sh.Start.Line, Column: sh.Start.Column}
-			}
-		}
-		if v.Kind == unstable.InlineTable {
-			ch := v.Children()
-			for ch.Next() {
-				if ch.Node().Kind == unstable.KeyValue {
-					keyval(path, ch.Node())
-				}
-			}
-		}
-	}
-	var table []string
-	for p.NextExpression() {
-		e := p.Expression()
-		switch e.Kind {
-		case unstable.Table, unstable.ArrayTable:
-			table = table[:0]
-			it := e.Key()
-			var first *unstable.Node
-			for it.Next() {
-				if first == nil {
-					first = it.Node()
-				}
-				table = append(table, string(it.Node().Data))
-			}
-			if first != nil {
-				record(table, first)
-			}
-		case unstable.KeyValue:
-			keyval(table, e)
-		}
-	}
-	return out
-}
-
-func pathKey(path []string) string { return strings.Join(path, "\x00") }
-
-// valueMark is appended to a path key to index the position of its value
-// rather than of its key.
-const valueMark = "\x00\x01"
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func typeName(v any) string {
-	switch v.(type) {
-	case string:
-		return "a string"
-	case int64:
-		return "an integer"
-	case float64:
-		return "a float"
-	case bool:
-		return "a boolean"
-	case map[string]any:
-		return "a table"
-	case []any, []map[string]any:
-		return "an array"
-	default:
-		return "a date or time"
-	}
-}
-
+// quoteKey writes a TOML key as it may appear in a dotted key: bare when
+// it can be, quoted otherwise.
 func quoteKey(k string) string {
 	for _, r := range k {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
 			return fmt.Sprintf("%q", k)
 		}
+	}
+	if k == "" {
+		return `""`
 	}
 	return k
 }

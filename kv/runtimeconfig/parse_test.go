@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/spindlekv/spindle/kv/runtimeconfig"
+	"github.com/spindlekv/spindle/manifest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -218,4 +219,22 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestErrorShape checks that a runtime-config problem names the key at
+// fault and is the same error type as a manifest problem, so a caller
+// (spin-up) handles both alike.
+func TestErrorShape(t *testing.T) {
+	_, err := runtimeconfig.Parse([]byte("[key_value_store.\"a b\"]\ntype = \"nope\"\n"), "/app")
+	var perr *runtimeconfig.Error
+	if !errors.As(err, &perr) {
+		t.Fatalf("error %v is not an *Error", err)
+	}
+	if perr.Field != `key_value_store."a b".type` || perr.File != runtimeconfig.ParseFile || perr.Line != 2 || perr.Column != 8 {
+		t.Errorf("Field, File, Line, Column = %q, %q, %d, %d", perr.Field, perr.File, perr.Line, perr.Column)
+	}
+	var merr *manifest.Error = perr // one type: this line must compile
+	if merr.Error() != perr.Error() {
+		t.Errorf("manifest.Error formats differently: %q vs %q", merr.Error(), perr.Error())
+	}
 }
