@@ -66,6 +66,10 @@
 //   - an unknown store handle gives invalid-store (Spin v1.x), not a trap
 //     (Spin v2+); close of an unknown handle is ignored.
 //   - handles start at 0 and increase by one per open within an instance.
+//     At most Options.MaxKeyValueHandles ([DefaultMaxKeyValueHandles]) are
+//     open at once; another open gives store-table-full until the guest
+//     closes one. Spin's runtime allows u32::MAX, which let a guest opening
+//     in a loop grow the host's table past a gigabyte, outside MaxMemory.
 //   - get of a missing key gives no-such-key; other store errors give
 //     io(error text).
 //

@@ -37,6 +37,13 @@ const (
 	// epoch. Deadlines and context cancellation are noticed by running
 	// guest code within about one interval.
 	EpochInterval = 5 * time.Millisecond
+	// DefaultMaxKeyValueHandles is how many key-value stores one instance
+	// may have open at once. Spin's own default for its handle table is the
+	// same (DEFAULT_STORE_TABLE_CAPACITY in
+	// v1.5.1:crates/key-value/src/lib.rs), although its runtime builds the
+	// table with u32::MAX (v1.5.1:crates/key-value/src/host_component.rs,
+	// v3.0.0:crates/factor-key-value/src/lib.rs).
+	DefaultMaxKeyValueHandles = 256
 )
 
 // keepResident is how much of each freed linear memory and table the pool
@@ -76,6 +83,12 @@ type Options struct {
 	// instance is closed or its context is done. Zero means
 	// DefaultMaxInstances.
 	MaxInstances int
+	// MaxKeyValueHandles is how many key-value handles one instance may
+	// hold open at once; key-value open then answers store-table-full
+	// (error tag 0) until the guest closes one. Each handle costs the host
+	// a table entry of a few dozen bytes, outside MaxMemory, so this bounds
+	// that memory too. Zero means DefaultMaxKeyValueHandles.
+	MaxKeyValueHandles int
 	// DefineImports, if set, is called with each component's linker after
 	// WASI is defined and before Spindle's imports, so an embedder can
 	// provide imports of its own (or replace Spindle's: an import already
@@ -122,6 +135,12 @@ func NewEngine(opts *Options) (*Engine, error) {
 	}
 	if o.MaxInstances == 0 {
 		o.MaxInstances = DefaultMaxInstances
+	}
+	if o.MaxKeyValueHandles < 0 {
+		return nil, fmt.Errorf("host: Options.MaxKeyValueHandles %d is negative", o.MaxKeyValueHandles)
+	}
+	if o.MaxKeyValueHandles == 0 {
+		o.MaxKeyValueHandles = DefaultMaxKeyValueHandles
 	}
 	if o.Timeout < 0 {
 		return nil, fmt.Errorf("host: Options.Timeout %v is negative", o.Timeout)
