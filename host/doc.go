@@ -26,6 +26,13 @@
 // written atomically (temporary file + rename), and a corrupt or stale entry
 // is recompiled rather than trusted.
 //
+// Compile takes Spin 1.x core modules only. A WebAssembly component (the
+// component-model preamble, version 0x0d layer 1, that Spin 2+ SDKs build)
+// fails with one line naming Config.Source and matching [ErrComponent] and
+// [ErrUnsupportedWasm]; bytes that are not WebAssembly at all fail with
+// ErrUnsupportedWasm and what they look like (text format, HTML, a Git LFS
+// pointer, ...).
+//
 // # Linking
 //
 // Every import a module declares is linked, so every Spin 1.x module

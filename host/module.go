@@ -33,6 +33,9 @@ type Config struct {
 	ID string
 	// Wasm is the module binary.
 	Wasm []byte
+	// Source names where Wasm was read from (a file path), for errors;
+	// "" means unknown.
+	Source string
 	// Environment is the WASI environment of every instance.
 	Environment map[string]string
 	// Files are preopened read-only in every instance.
@@ -152,6 +155,9 @@ func (e *Engine) Compile(ctx context.Context, cfg Config) (*Module, error) {
 	c.allowed = make(map[string]string, len(cfg.KeyValueStores))
 	for _, l := range cfg.KeyValueStores {
 		c.allowed[l] = l
+	}
+	if err := checkWasm(cfg.Source, cfg.Wasm); err != nil {
+		return nil, fmt.Errorf("host: compile component %q: %w", cfg.ID, err)
 	}
 	if err := checkConfig(cfg); err != nil {
 		return nil, fmt.Errorf("host: component %q: %w", cfg.ID, err)
