@@ -20,7 +20,8 @@
 // (until its context is done). [Engine.Compile]
 // turns a [Config] into a [Module] whose imports are resolved
 // once (a wasmtime InstancePre), so an instance costs a few microseconds;
-// [Engine.CompileAll] compiles many in parallel. With Options.CacheDir set, compiled code is kept on disk
+// [Engine.CompileAll] compiles many in parallel, each distinct wasm once
+// (concurrent Compile calls of the same bytes share one compilation too). With Options.CacheDir set, compiled code is kept on disk
 // keyed by the SHA-256 of the wasm, the wasmtime-go version and the engine
 // settings; each file carries a header and a SHA-256 of its payload, is
 // written atomically (temporary file + rename), and a corrupt or stale entry

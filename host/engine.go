@@ -2,7 +2,7 @@ package host
 
 import (
 	"context"
-	"errors"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -118,6 +118,9 @@ type Engine struct {
 	mu     sync.RWMutex
 	closed bool
 	comps  map[*Module]struct{} // open components, closed by Close
+
+	sharedMu sync.Mutex
+	shared   map[[sha256.Size]byte]*sharedModule // compilations in flight or held
 }
 
 // NewEngine returns an Engine configured by opts (nil for defaults). Close
@@ -205,6 +208,8 @@ func newEngine(o Options, reservation uint64) (*Engine, error) {
 		done:  make(chan struct{}),
 		slots: make(chan struct{}, o.MaxInstances),
 		comps: make(map[*Module]struct{}),
+
+		shared: make(map[[sha256.Size]byte]*sharedModule),
 	}
 	// Everything in the config that can change generated code.
 	e.fingerprint = fmt.Sprintf("wasmtime-go=%s arch=%s/%s epoch=1 pooling=1 maxmem=%d reserve=%d guard=%d", wasmtimeVersion(), runtime.GOOS, runtime.GOARCH, o.MaxMemory, reservation, GuardSize)
@@ -302,40 +307,3 @@ func (e *Engine) isClosed() bool {
 // compile or link their own modules. It stays owned by the Engine; do not
 // close it.
 func (e *Engine) Wasmtime() *wasmtime.Engine { return e.wt }
-
-// CompileAll compiles cfgs in parallel (up to GOMAXPROCS at a time) and
-// returns the components in the same order. If any fail, it closes the
-// ones that compiled and returns nil components and the errors.Join of
-// every failure.
-func (e *Engine) CompileAll(ctx context.Context, cfgs []Config) ([]*Module, error) {
-	start := time.Now()
-	out := make([]*Module, len(cfgs))
-	errs := make([]error, len(cfgs))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i := range cfgs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = fmt.Errorf("host: compile component %q: %w", cfgs[i].ID, ctx.Err())
-				return
-			}
-			defer func() { <-sem }()
-			out[i], errs[i] = e.Compile(ctx, cfgs[i])
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for _, c := range out {
-			if c != nil {
-				c.Close()
-			}
-		}
-		return nil, err
-	}
-	e.log.Info("host: compiled components", "count", len(cfgs), "elapsed", time.Since(start))
-	return out, nil
-}

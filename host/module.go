@@ -162,11 +162,12 @@ func (e *Engine) Compile(ctx context.Context, cfg Config) (*Module, error) {
 	if err := checkConfig(cfg); err != nil {
 		return nil, fmt.Errorf("host: component %q: %w", cfg.ID, err)
 	}
-	m, err := e.compileModule(cfg.ID, cfg.Wasm)
+	shared, err := e.holdModule(ctx, cfg.ID, cfg.Wasm)
 	if err != nil {
 		return nil, fmt.Errorf("host: compile component %q: %w", cfg.ID, err)
 	}
-	defer m.Close() // the InstancePre keeps what it needs
+	defer e.releaseModule(shared) // the InstancePre keeps what it needs
+	m := shared.m
 	c.module = m
 	c.exports = make(map[string]*funcSig)
 	for _, ex := range m.Exports() {
