@@ -124,7 +124,7 @@ type Engine struct {
 }
 
 // NewEngine returns an Engine configured by opts (nil for defaults). Close
-// it to stop its epoch ticker.
+// it, and its instances, to stop its epoch ticker.
 func NewEngine(opts *Options) (*Engine, error) {
 	var o Options
 	if opts != nil {
@@ -233,26 +233,36 @@ func wasmtimeVersion() string {
 	return "unknown"
 }
 
+// tick advances the epoch every EpochInterval. After Close it goes on
+// while any instance is open, so running guests still meet their deadline
+// and notice a cancelled context, and returns once the last one is closed.
 func (e *Engine) tick() {
 	defer close(e.done)
 	t := time.NewTicker(EpochInterval)
 	defer t.Stop()
+	stop := e.stop
 	for {
 		select {
-		case <-e.stop:
-			return
+		case <-stop:
+			stop = nil // closed: keep ticking for open instances
 		case <-t.C:
+			if stop == nil && len(e.slots) == 0 {
+				return
+			}
 			e.wt.IncrementEpoch()
 		}
 	}
 }
 
-// Close stops the epoch ticker, closes every Module compiled by e and
-// marks the engine closed: later Compile and Instantiate calls return an
-// error matching ErrClosed. Instances that are still open keep working but
-// are no longer interrupted by their deadline, so close them first. The
-// wasmtime engine and its memory pool are released once the Engine and its
-// last instance are garbage. Close is idempotent and returns nil.
+// Close closes every Module compiled by e and marks the engine closed:
+// later Compile and Instantiate calls return an error matching ErrClosed,
+// and Instantiate calls waiting for a slot return it too. Instances that
+// are still open keep working, and their deadlines and contexts are still
+// enforced: the epoch ticker stops by itself once the last of them is
+// closed (so an instance that is never closed keeps it running). Close does
+// not wait for them. The wasmtime engine and its memory pool are released
+// once the Engine and its last instance are garbage. Close is idempotent
+// and returns nil.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		e.mu.Lock()
@@ -264,10 +274,10 @@ func (e *Engine) Close() error {
 			c.pre.Close()
 		}
 		close(e.stop)
-		<-e.done
-		// e.wt is not closed here: a Compile or Instantiate racing with
-		// Close may still be using it (and then fails with ErrClosed).
-		// wasmtime-go releases it when it is garbage collected.
+		// e.wt is not closed here: open instances and a Compile or
+		// Instantiate racing with Close may still be using it (and then
+		// fails with ErrClosed). wasmtime-go releases it when it is
+		// garbage collected.
 	})
 	return nil
 }
@@ -277,14 +287,14 @@ func (e *Engine) Close() error {
 func (e *Engine) acquire(ctx context.Context, deadline time.Time) error {
 	select {
 	case e.slots <- struct{}{}:
-		return nil
+		return e.checkOpen()
 	default:
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case e.slots <- struct{}{}:
-		return nil
+		return e.checkOpen()
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for one of %d instance slots: %w", cap(e.slots), ctx.Err())
 	case <-t.C:
@@ -292,6 +302,17 @@ func (e *Engine) acquire(ctx context.Context, deadline time.Time) error {
 	case <-e.stop:
 		return ErrClosed
 	}
+}
+
+// checkOpen gives back the token just taken if the engine was closed
+// meanwhile: the ticker may already have stopped (it stops once a closed
+// engine has no tokens out), so no instance may start after Close.
+func (e *Engine) checkOpen() error {
+	if e.isClosed() {
+		e.release()
+		return ErrClosed
+	}
+	return nil
 }
 
 // release returns a token taken by acquire.
