@@ -23,9 +23,16 @@
 // [Engine.CompileAll] compiles many in parallel, each distinct wasm once
 // (concurrent Compile calls of the same bytes share one compilation too). With Options.CacheDir set, compiled code is kept on disk
 // keyed by the SHA-256 of the wasm, the wasmtime-go version and the engine
-// settings; each file carries a header and a SHA-256 of its payload, is
-// written atomically (temporary file + rename), and a corrupt or stale entry
-// is recompiled rather than trusted.
+// settings; each file carries a header with the SHA-256 of the wasm it was
+// compiled from, of the engine settings and of its payload, is written
+// atomically (temporary file + rename), and an entry that is corrupt, stale
+// or made from other wasm is recompiled rather than loaded.
+//
+// A cache directory is trusted code: its entries are native code run
+// without verification, so whoever can write there can run code in the
+// host. Keep it per user and outside application directories
+// ([DefaultCacheDir]); Compile creates it 0700 and ignores one that other
+// users can write.
 //
 // Compile takes Spin 1.x core modules only. A WebAssembly component (the
 // component-model preamble, version 0x0d layer 1, that Spin 2+ SDKs build)

@@ -72,9 +72,16 @@ type Options struct {
 	Timeout time.Duration
 	// CacheDir is a directory for compiled modules, keyed by the wasm's
 	// SHA-256, the wasmtime version and the engine settings that affect
-	// code. "" disables the cache. Entries are only loaded from here:
-	// deserialising compiled code is only safe for files this process (or
-	// the embedder) wrote, so choose a directory nobody else can write.
+	// code; each entry records the SHA-256 of the exact wasm it was
+	// compiled from and is only loaded for that wasm. "" disables the
+	// cache; DefaultCacheDir is the per-user directory runners use.
+	//
+	// A cache directory is trusted code: an entry is native code the
+	// engine runs in this process without verifying it, so anyone who can
+	// write to the directory can run code as this process. Never point it
+	// into an application directory or anywhere shipped with an app.
+	// Compile creates a missing directory with mode 0700 and does not use
+	// one that other users can write to or that another user owns.
 	CacheDir string
 	// MaxInstances is how many instances may exist at once in the
 	// engine: the pooling allocator reserves this many slots (each one
