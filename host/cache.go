@@ -95,7 +95,7 @@ func (e *Engine) compileModule(id string, wasm []byte) (*wasmtime.Module, error)
 	start := time.Now()
 	m, err := wasmtime.NewModule(e.wt, wasm)
 	if err != nil {
-		return nil, err
+		return nil, cleanError(err)
 	}
 	e.log.Info("host: compiled module", "component", id, "bytes", len(wasm), "elapsed", time.Since(start))
 	if path != "" {

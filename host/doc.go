@@ -133,6 +133,12 @@
 // affected. Memory is limited per instance by Options.MaxMemory: a
 // memory.grow beyond it fails, which most guests turn into a trap.
 //
+// Errors carry the wasm backtrace but never a native (Rust) one, and a trap
+// costs the same whether or not RUST_BACKTRACE is set: the first NewEngine
+// of a process turns off Rust's library backtrace capture (by making std's
+// once-per-process decision under RUST_LIB_BACKTRACE=0, then restoring the
+// environment). Panic messages still follow RUST_BACKTRACE.
+//
 // # Maintenance
 //
 // Pooling, InstancePre, unchecked calls, the epoch callback, the WASI

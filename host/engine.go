@@ -187,6 +187,7 @@ func newEngine(o Options, reservation uint64) (*Engine, error) {
 	if err := probeReservation(uint64(o.MaxInstances) * slot); err != nil {
 		return nil, fmt.Errorf("host: reserve %d bytes of address space for %d instances: %w", uint64(o.MaxInstances)*slot, o.MaxInstances, err)
 	}
+	disableRustBacktraces()
 	cfg := wasmtime.NewConfig()
 	cfg.SetEpochInterruption(true)
 	pool := wasmtimex.Pooling{

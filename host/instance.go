@@ -222,7 +222,7 @@ func (st *instanceState) trapError(op string, cause error) error {
 	}
 	var te *wasmtimex.TrapError
 	if errors.As(cause, &te) {
-		return fmt.Errorf("%w in component %q, %s: %s", ErrTrap, st.comp.id, op, te.Message)
+		return fmt.Errorf("%w in component %q, %s: %s", ErrTrap, st.comp.id, op, stripBacktrace(te.Message))
 	}
 	return fmt.Errorf("%w in component %q, %s: %w", ErrTrap, st.comp.id, op, cause)
 }
