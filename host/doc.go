@@ -20,11 +20,26 @@
 // (until its context is done). [Engine.Compile]
 // turns a [Config] into a [Module] whose imports are resolved
 // once (a wasmtime InstancePre), so an instance costs a few microseconds;
-// [Engine.CompileAll] compiles many in parallel. With Options.CacheDir set, compiled code is kept on disk
+// [Engine.CompileAll] compiles many in parallel, each distinct wasm once
+// (concurrent Compile calls of the same bytes share one compilation too). With Options.CacheDir set, compiled code is kept on disk
 // keyed by the SHA-256 of the wasm, the wasmtime-go version and the engine
-// settings; each file carries a header and a SHA-256 of its payload, is
-// written atomically (temporary file + rename), and a corrupt or stale entry
-// is recompiled rather than trusted.
+// settings; each file carries a header with the SHA-256 of the wasm it was
+// compiled from, of the engine settings and of its payload, is written
+// atomically (temporary file + rename), and an entry that is corrupt, stale
+// or made from other wasm is recompiled rather than loaded.
+//
+// A cache directory is trusted code: its entries are native code run
+// without verification, so whoever can write there can run code in the
+// host. Keep it per user and outside application directories
+// ([DefaultCacheDir]); Compile creates it 0700 and ignores one that other
+// users can write.
+//
+// Compile takes Spin 1.x core modules only. A WebAssembly component (the
+// component-model preamble, version 0x0d layer 1, that Spin 2+ SDKs build)
+// fails with one line naming Config.Source and matching [ErrComponent] and
+// [ErrUnsupportedWasm]; bytes that are not WebAssembly at all fail with
+// ErrUnsupportedWasm and what they look like (text format, HTML, a Git LFS
+// pointer, ...).
 //
 // # Linking
 //
@@ -66,6 +81,10 @@
 //   - an unknown store handle gives invalid-store (Spin v1.x), not a trap
 //     (Spin v2+); close of an unknown handle is ignored.
 //   - handles start at 0 and increase by one per open within an instance.
+//     At most Options.MaxKeyValueHandles ([DefaultMaxKeyValueHandles]) are
+//     open at once; another open gives store-table-full until the guest
+//     closes one. Spin's runtime allows u32::MAX, which let a guest opening
+//     in a loop grow the host's table past a gigabyte, outside MaxMemory.
 //   - get of a missing key gives no-such-key; other store errors give
 //     io(error text).
 //
@@ -113,6 +132,12 @@
 // the component and the import. The engine and other instances are never
 // affected. Memory is limited per instance by Options.MaxMemory: a
 // memory.grow beyond it fails, which most guests turn into a trap.
+//
+// Errors carry the wasm backtrace but never a native (Rust) one, and a trap
+// costs the same whether or not RUST_BACKTRACE is set: the first NewEngine
+// of a process turns off Rust's library backtrace capture (by making std's
+// once-per-process decision under RUST_LIB_BACKTRACE=0, then restoring the
+// environment). Panic messages still follow RUST_BACKTRACE.
 //
 // # Maintenance
 //

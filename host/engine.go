@@ -2,7 +2,7 @@ package host
 
 import (
 	"context"
-	"errors"
+	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -37,6 +37,13 @@ const (
 	// epoch. Deadlines and context cancellation are noticed by running
 	// guest code within about one interval.
 	EpochInterval = 5 * time.Millisecond
+	// DefaultMaxKeyValueHandles is how many key-value stores one instance
+	// may have open at once. Spin's own default for its handle table is the
+	// same (DEFAULT_STORE_TABLE_CAPACITY in
+	// v1.5.1:crates/key-value/src/lib.rs), although its runtime builds the
+	// table with u32::MAX (v1.5.1:crates/key-value/src/host_component.rs,
+	// v3.0.0:crates/factor-key-value/src/lib.rs).
+	DefaultMaxKeyValueHandles = 256
 )
 
 // keepResident is how much of each freed linear memory and table the pool
@@ -65,9 +72,16 @@ type Options struct {
 	Timeout time.Duration
 	// CacheDir is a directory for compiled modules, keyed by the wasm's
 	// SHA-256, the wasmtime version and the engine settings that affect
-	// code. "" disables the cache. Entries are only loaded from here:
-	// deserialising compiled code is only safe for files this process (or
-	// the embedder) wrote, so choose a directory nobody else can write.
+	// code; each entry records the SHA-256 of the exact wasm it was
+	// compiled from and is only loaded for that wasm. "" disables the
+	// cache; DefaultCacheDir is the per-user directory runners use.
+	//
+	// A cache directory is trusted code: an entry is native code the
+	// engine runs in this process without verifying it, so anyone who can
+	// write to the directory can run code as this process. Never point it
+	// into an application directory or anywhere shipped with an app.
+	// Compile creates a missing directory with mode 0700 and does not use
+	// one that other users can write to or that another user owns.
 	CacheDir string
 	// MaxInstances is how many instances may exist at once in the
 	// engine: the pooling allocator reserves this many slots (each one
@@ -76,6 +90,12 @@ type Options struct {
 	// instance is closed or its context is done. Zero means
 	// DefaultMaxInstances.
 	MaxInstances int
+	// MaxKeyValueHandles is how many key-value handles one instance may
+	// hold open at once; key-value open then answers store-table-full
+	// (error tag 0) until the guest closes one. Each handle costs the host
+	// a table entry of a few dozen bytes, outside MaxMemory, so this bounds
+	// that memory too. Zero means DefaultMaxKeyValueHandles.
+	MaxKeyValueHandles int
 	// DefineImports, if set, is called with each component's linker after
 	// WASI is defined and before Spindle's imports, so an embedder can
 	// provide imports of its own (or replace Spindle's: an import already
@@ -105,10 +125,13 @@ type Engine struct {
 	mu     sync.RWMutex
 	closed bool
 	comps  map[*Module]struct{} // open components, closed by Close
+
+	sharedMu sync.Mutex
+	shared   map[[sha256.Size]byte]*sharedModule // compilations in flight or held
 }
 
 // NewEngine returns an Engine configured by opts (nil for defaults). Close
-// it to stop its epoch ticker.
+// it, and its instances, to stop its epoch ticker.
 func NewEngine(opts *Options) (*Engine, error) {
 	var o Options
 	if opts != nil {
@@ -122,6 +145,12 @@ func NewEngine(opts *Options) (*Engine, error) {
 	}
 	if o.MaxInstances == 0 {
 		o.MaxInstances = DefaultMaxInstances
+	}
+	if o.MaxKeyValueHandles < 0 {
+		return nil, fmt.Errorf("host: Options.MaxKeyValueHandles %d is negative", o.MaxKeyValueHandles)
+	}
+	if o.MaxKeyValueHandles == 0 {
+		o.MaxKeyValueHandles = DefaultMaxKeyValueHandles
 	}
 	if o.Timeout < 0 {
 		return nil, fmt.Errorf("host: Options.Timeout %v is negative", o.Timeout)
@@ -158,6 +187,7 @@ func newEngine(o Options, reservation uint64) (*Engine, error) {
 	if err := probeReservation(uint64(o.MaxInstances) * slot); err != nil {
 		return nil, fmt.Errorf("host: reserve %d bytes of address space for %d instances: %w", uint64(o.MaxInstances)*slot, o.MaxInstances, err)
 	}
+	disableRustBacktraces()
 	cfg := wasmtime.NewConfig()
 	cfg.SetEpochInterruption(true)
 	pool := wasmtimex.Pooling{
@@ -186,6 +216,8 @@ func newEngine(o Options, reservation uint64) (*Engine, error) {
 		done:  make(chan struct{}),
 		slots: make(chan struct{}, o.MaxInstances),
 		comps: make(map[*Module]struct{}),
+
+		shared: make(map[[sha256.Size]byte]*sharedModule),
 	}
 	// Everything in the config that can change generated code.
 	e.fingerprint = fmt.Sprintf("wasmtime-go=%s arch=%s/%s epoch=1 pooling=1 maxmem=%d reserve=%d guard=%d", wasmtimeVersion(), runtime.GOOS, runtime.GOARCH, o.MaxMemory, reservation, GuardSize)
@@ -209,26 +241,36 @@ func wasmtimeVersion() string {
 	return "unknown"
 }
 
+// tick advances the epoch every EpochInterval. After Close it goes on
+// while any instance is open, so running guests still meet their deadline
+// and notice a cancelled context, and returns once the last one is closed.
 func (e *Engine) tick() {
 	defer close(e.done)
 	t := time.NewTicker(EpochInterval)
 	defer t.Stop()
+	stop := e.stop
 	for {
 		select {
-		case <-e.stop:
-			return
+		case <-stop:
+			stop = nil // closed: keep ticking for open instances
 		case <-t.C:
+			if stop == nil && len(e.slots) == 0 {
+				return
+			}
 			e.wt.IncrementEpoch()
 		}
 	}
 }
 
-// Close stops the epoch ticker, closes every Module compiled by e and
-// marks the engine closed: later Compile and Instantiate calls return an
-// error matching ErrClosed. Instances that are still open keep working but
-// are no longer interrupted by their deadline, so close them first. The
-// wasmtime engine and its memory pool are released once the Engine and its
-// last instance are garbage. Close is idempotent and returns nil.
+// Close closes every Module compiled by e and marks the engine closed:
+// later Compile and Instantiate calls return an error matching ErrClosed,
+// and Instantiate calls waiting for a slot return it too. Instances that
+// are still open keep working, and their deadlines and contexts are still
+// enforced: the epoch ticker stops by itself once the last of them is
+// closed (so an instance that is never closed keeps it running). Close does
+// not wait for them. The wasmtime engine and its memory pool are released
+// once the Engine and its last instance are garbage. Close is idempotent
+// and returns nil.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		e.mu.Lock()
@@ -240,10 +282,10 @@ func (e *Engine) Close() error {
 			c.pre.Close()
 		}
 		close(e.stop)
-		<-e.done
-		// e.wt is not closed here: a Compile or Instantiate racing with
-		// Close may still be using it (and then fails with ErrClosed).
-		// wasmtime-go releases it when it is garbage collected.
+		// e.wt is not closed here: open instances and a Compile or
+		// Instantiate racing with Close may still be using it (and then
+		// fails with ErrClosed). wasmtime-go releases it when it is
+		// garbage collected.
 	})
 	return nil
 }
@@ -253,14 +295,14 @@ func (e *Engine) Close() error {
 func (e *Engine) acquire(ctx context.Context, deadline time.Time) error {
 	select {
 	case e.slots <- struct{}{}:
-		return nil
+		return e.checkOpen()
 	default:
 	}
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
 	select {
 	case e.slots <- struct{}{}:
-		return nil
+		return e.checkOpen()
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for one of %d instance slots: %w", cap(e.slots), ctx.Err())
 	case <-t.C:
@@ -268,6 +310,17 @@ func (e *Engine) acquire(ctx context.Context, deadline time.Time) error {
 	case <-e.stop:
 		return ErrClosed
 	}
+}
+
+// checkOpen gives back the token just taken if the engine was closed
+// meanwhile: the ticker may already have stopped (it stops once a closed
+// engine has no tokens out), so no instance may start after Close.
+func (e *Engine) checkOpen() error {
+	if e.isClosed() {
+		e.release()
+		return ErrClosed
+	}
+	return nil
 }
 
 // release returns a token taken by acquire.
@@ -283,40 +336,3 @@ func (e *Engine) isClosed() bool {
 // compile or link their own modules. It stays owned by the Engine; do not
 // close it.
 func (e *Engine) Wasmtime() *wasmtime.Engine { return e.wt }
-
-// CompileAll compiles cfgs in parallel (up to GOMAXPROCS at a time) and
-// returns the components in the same order. If any fail, it closes the
-// ones that compiled and returns nil components and the errors.Join of
-// every failure.
-func (e *Engine) CompileAll(ctx context.Context, cfgs []Config) ([]*Module, error) {
-	start := time.Now()
-	out := make([]*Module, len(cfgs))
-	errs := make([]error, len(cfgs))
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	var wg sync.WaitGroup
-	for i := range cfgs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = fmt.Errorf("host: compile component %q: %w", cfgs[i].ID, ctx.Err())
-				return
-			}
-			defer func() { <-sem }()
-			out[i], errs[i] = e.Compile(ctx, cfgs[i])
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		for _, c := range out {
-			if c != nil {
-				c.Close()
-			}
-		}
-		return nil, err
-	}
-	e.log.Info("host: compiled components", "count", len(cfgs), "elapsed", time.Since(start))
-	return out, nil
-}

@@ -21,6 +21,16 @@ var (
 	// ErrMissingExport reports that a module does not export a function the
 	// caller asked for.
 	ErrMissingExport = errors.New("host: missing export")
+	// ErrUnsupportedWasm reports that Engine.Compile was given bytes that
+	// are not a WebAssembly core module: a WebAssembly component (which
+	// also matches ErrComponent), another binary version, or a file that
+	// is not WebAssembly at all. The message names the file (Config.Source)
+	// and says what it looks like.
+	ErrUnsupportedWasm = errors.New("host: unsupported wasm")
+	// ErrComponent reports a WebAssembly component (what Spin 2+ SDKs
+	// build) given to Engine.Compile, which runs Spin 1.x core modules
+	// only. It comes together with ErrUnsupportedWasm.
+	ErrComponent = errors.New("host: WebAssembly component")
 	// ErrClosed is returned by methods of a closed Engine, Module or
 	// Instance.
 	ErrClosed = errors.New("host: closed")

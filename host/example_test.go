@@ -3,6 +3,7 @@ package host_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"log"
 	"os"
@@ -218,4 +219,21 @@ func ExampleInstance_AllocMany() {
 	}
 	fmt.Println(res[0], "bytes in", len(words), "strings")
 	// Output: 23 bytes in 4 strings
+}
+
+// A WebAssembly component (what Spin 2+ SDKs build) fails Compile with an
+// error that names the file and matches host.ErrComponent.
+func ExampleErrComponent() {
+	engine, err := host.NewEngine(&host.Options{MaxInstances: 1})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer engine.Close()
+	component := []byte("\x00asm\x0d\x00\x01\x00") // the component preamble
+	_, err = engine.Compile(context.Background(), host.Config{ID: "api", Source: "api.wasm", Wasm: component})
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, host.ErrComponent), errors.Is(err, host.ErrUnsupportedWasm))
+	// Output:
+	// host: compile component "api": api.wasm is a WebAssembly component (Spin 2+ SDK); Spindle runs Spin 1.x core modules
+	// true true
 }

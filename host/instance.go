@@ -42,8 +42,8 @@ type instanceState struct {
 
 	handles    handleTable
 	nextHandle uint32
-	// maxHandles is the capacity of the handle table: 2^32, as in Spin
-	// (tests lower it to reach store-table-full).
+	// maxHandles is the capacity of the handle table
+	// (Options.MaxKeyValueHandles).
 	maxHandles uint64
 
 	// kvCtx is ctx bounded by the deadline, for store calls; made on first
@@ -119,7 +119,7 @@ func (c *Module) Instantiate(ctx context.Context, opts *InstanceOptions) (*Insta
 		ctx:        ctx,
 		start:      now,
 		deadline:   c.deadline(ctx, now, o.Timeout),
-		maxHandles: 1 << 32,
+		maxHandles: uint64(c.e.opts.MaxKeyValueHandles),
 	}
 	st.guest.st = st
 	if err := c.e.acquire(ctx, st.deadline); err != nil {
@@ -222,7 +222,7 @@ func (st *instanceState) trapError(op string, cause error) error {
 	}
 	var te *wasmtimex.TrapError
 	if errors.As(cause, &te) {
-		return fmt.Errorf("%w in component %q, %s: %s", ErrTrap, st.comp.id, op, te.Message)
+		return fmt.Errorf("%w in component %q, %s: %s", ErrTrap, st.comp.id, op, stripBacktrace(te.Message))
 	}
 	return fmt.Errorf("%w in component %q, %s: %w", ErrTrap, st.comp.id, op, cause)
 }

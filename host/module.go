@@ -33,6 +33,9 @@ type Config struct {
 	ID string
 	// Wasm is the module binary.
 	Wasm []byte
+	// Source names where Wasm was read from (a file path), for errors;
+	// "" means unknown.
+	Source string
 	// Environment is the WASI environment of every instance.
 	Environment map[string]string
 	// Files are preopened read-only in every instance.
@@ -153,14 +156,18 @@ func (e *Engine) Compile(ctx context.Context, cfg Config) (*Module, error) {
 	for _, l := range cfg.KeyValueStores {
 		c.allowed[l] = l
 	}
+	if err := checkWasm(cfg.Source, cfg.Wasm); err != nil {
+		return nil, fmt.Errorf("host: compile component %q: %w", cfg.ID, err)
+	}
 	if err := checkConfig(cfg); err != nil {
 		return nil, fmt.Errorf("host: component %q: %w", cfg.ID, err)
 	}
-	m, err := e.compileModule(cfg.ID, cfg.Wasm)
+	shared, err := e.holdModule(ctx, cfg.ID, cfg.Wasm)
 	if err != nil {
 		return nil, fmt.Errorf("host: compile component %q: %w", cfg.ID, err)
 	}
-	defer m.Close() // the InstancePre keeps what it needs
+	defer e.releaseModule(shared) // the InstancePre keeps what it needs
+	m := shared.m
 	c.module = m
 	c.exports = make(map[string]*funcSig)
 	for _, ex := range m.Exports() {

@@ -284,6 +284,7 @@ func (h *Handler) componentConfig(ctx context.Context, app *manifest.App, c *man
 	return host.Config{
 		ID:             c.ID,
 		Wasm:           wasm,
+		Source:         c.Source.Path,
 		Environment:    c.Environment,
 		Files:          files,
 		KeyValueStores: c.KeyValueStores,

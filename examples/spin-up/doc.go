@@ -13,7 +13,8 @@
 // key-value stores are opened (the runtime config's, plus "default": SQLite
 // at <state-dir>/sqlite_key_value.db); --key-value pairs are written into
 // the default store (split at the first '='); every component is compiled
-// (through a compiled-module cache in <state-dir>/cache, or --cache-dir);
+// (through a compiled-module cache in the user's cache directory,
+// spindle/modules under os.UserCacheDir, or --cache-dir);
 // then the routes are printed as Spin prints them and requests are served,
 // each logged with method, path, status and duration.
 //
@@ -29,4 +30,9 @@
 //
 // --cache-dir is a Spindle extension; Spin's own wasmtime cache is
 // configured differently (spin up --cache FILE).
+//
+// The cache directory is trusted code: its entries are native code that
+// spin-up runs without verifying, so it is never in the application
+// directory (an app's author could otherwise ship code that runs in the
+// host) and must not be writable by anyone but the user running spin-up.
 package main

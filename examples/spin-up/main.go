@@ -99,8 +99,9 @@ Flags:
       --runtime-config-file F   Spin runtime-config file (key_value_store tables, state_dir)
       --key-value KEY=VALUE     seed the default store before serving (repeatable)
       --build                   run each component's build command first
-      --cache-dir DIR           compiled-module cache (default <state-dir>/cache;
-                                "" = none; a Spindle extension)
+      --cache-dir DIR           compiled-module cache, trusted code (default
+                                the user cache dir's spindle/modules; "" = none;
+                                a Spindle extension)
 `)
 	}
 	fset.StringVar(&c.from, "f", DefaultManifest, "")
@@ -169,7 +170,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer ln.Close()
 
-	stateDir, stores, err := openStores(ctx, app, cfg, log)
+	_, stores, err := openStores(ctx, app, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -178,12 +179,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	engOpts := &host.Options{Logger: log}
-	switch {
-	case cfg.cacheDirSet:
-		engOpts.CacheDir = cfg.cacheDir
-	case stateDir != "":
-		engOpts.CacheDir = filepath.Join(stateDir, "cache")
+	engOpts := &host.Options{Logger: log, CacheDir: cfg.cacheDir}
+	if !cfg.cacheDirSet {
+		// Per user, never in the app: a cache entry is native code.
+		dir, err := host.DefaultCacheDir()
+		if err != nil {
+			log.Warn("compiling without a cache", "err", err)
+		}
+		engOpts.CacheDir = dir
 	}
 	engine, err := host.NewEngine(engOpts)
 	if err != nil {

@@ -110,8 +110,14 @@ func command(t *testing.T, args ...string) *exec.Cmd {
 // --cache-dir) and waits until it prints the address it serves.
 func start(t *testing.T, args ...string) *runner {
 	t.Helper()
-	r := &runner{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	r.cmd = command(t, append([]string{"--listen", "127.0.0.1:0", "--cache-dir", cacheDir}, args...)...)
+	return startCmd(t, command(t, append([]string{"--listen", "127.0.0.1:0", "--cache-dir", cacheDir}, args...)...), args)
+}
+
+// startCmd starts cmd, a spin-up child made by command with args, and waits
+// until it prints the address it serves.
+func startCmd(t *testing.T, cmd *exec.Cmd, args []string) *runner {
+	t.Helper()
+	r := &runner{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{}), cmd: cmd}
 	r.cmd.Stderr = r.stderr
 	out, err := r.cmd.StdoutPipe()
 	if err != nil {
