@@ -104,9 +104,9 @@ type Options struct {
 	FilesDir string
 	// PrivateDirs are host directories never exposed through files: a
 	// glob skips what is inside them and a { source = ... } inside one
-	// fails New. The app's ".spin" state directory and FilesDir are
-	// always private; add the state and cache directories when they are
-	// elsewhere.
+	// fails New with ErrPrivateFiles. The app's ".spin" state directory
+	// and the snapshot directories are always private; add the state and
+	// cache directories when they are elsewhere.
 	PrivateDirs []string
 }
 
