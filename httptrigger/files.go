@@ -190,15 +190,16 @@ func (h *Handler) releaseFiles() error {
 	return err
 }
 
-// reclaimStale removes the snapshot directories under parent whose lock
-// no process holds: those of a process that was killed before Close.
+// reclaimStale removes the snapshot directories under parent (and those
+// killed before being renamed into place) whose lock no process holds:
+// those of a process that was killed before Close.
 func reclaimStale(parent string, log interface{ Warn(string, ...any) }) {
 	entries, err := os.ReadDir(parent)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), filesPrefix) {
+		if !e.IsDir() || !strings.HasPrefix(strings.TrimPrefix(e.Name(), ".new-"), filesPrefix) {
 			continue
 		}
 		dir := filepath.Join(parent, e.Name())
