@@ -27,18 +27,16 @@ type lineLogger struct {
 	stream    string
 	max       int64
 
-	mu        sync.Mutex
-	buf       []byte
-	msg       []byte // sanitised line, reused
-	logged    int64
-	truncated bool
+	mu     sync.Mutex
+	buf    []byte // the partial line, then its sanitised copy after it
+	logged int64  // bytes of records so far; -1 once truncated
 }
 
 func (l *lineLogger) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := len(p)
-	for len(p) > 0 && !l.truncated {
+	for len(p) > 0 && l.logged >= 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
 			l.buf = append(l.buf, p...)
@@ -58,23 +56,24 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 func (l *lineLogger) Flush() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.buf) > 0 && !l.truncated {
+	if len(l.buf) > 0 && l.logged >= 0 {
 		l.emit()
 	}
 }
 
 func (l *lineLogger) emit() {
-	l.msg = sanitize(l.msg[:0], l.buf)
+	n := len(l.buf)
+	l.buf = sanitize(l.buf, l.buf[:n]) // appended after the raw line
+	msg := l.buf[n:]
 	l.buf = l.buf[:0]
-	if l.max >= 0 && l.logged+int64(len(l.msg)) > l.max {
-		l.truncated = true
-		l.buf, l.msg = nil, nil
+	if l.max >= 0 && l.logged+int64(len(msg)) > l.max {
+		l.logged, l.buf = -1, nil
 		l.log.LogAttrs(context.Background(), slog.LevelWarn, "guest output truncated",
 			slog.String("component", l.component), slog.String("stream", l.stream), slog.Int64("limit", l.max))
 		return
 	}
-	l.logged += int64(len(l.msg))
-	l.log.LogAttrs(context.Background(), slog.LevelInfo, string(l.msg),
+	l.logged += int64(len(msg))
+	l.log.LogAttrs(context.Background(), slog.LevelInfo, string(msg),
 		slog.String("component", l.component), slog.String("stream", l.stream))
 }
 
