@@ -50,7 +50,10 @@
 //     Config.Environment plus InstanceOptions.Env; Files are
 //     preopened read-only; stdout and stderr go to the configured writers
 //     or, by default, to the engine's Logger, one record per line tagged
-//     with the component id (never to the host process's own stdout); stdin
+//     with the component id (never to the host process's own stdout), at
+//     most Options.MaxLogBytes per stream and instance, control bytes and
+//     invalid UTF-8 replaced by U+FFFD, then one "guest output truncated"
+//     record; stdin
 //     is empty unless InstanceOptions.Stdin is set. A module that imports
 //     nothing from WASI gets no WASI context at all (it could not reach
 //     one), which saves its set-up and teardown on every instance.

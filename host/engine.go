@@ -106,6 +106,13 @@ type Options struct {
 	// instance sets its own writers, guest stdout and stderr lines. Nil
 	// means slog.Default().
 	Logger *slog.Logger
+	// MaxLogBytes bounds how much of its stdout, and of its stderr, one
+	// instance may send to Logger (counted after control characters and
+	// invalid UTF-8 are replaced by U+FFFD); past it one "guest output
+	// truncated" record is logged and the rest of that stream dropped.
+	// Writers set in Config or InstanceOptions are not limited. Zero means
+	// DefaultMaxLogBytes; negative means no limit.
+	MaxLogBytes int64
 }
 
 // Engine compiles components and runs their instances. It owns one
@@ -163,6 +170,9 @@ func NewEngine(opts *Options) (*Engine, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.MaxLogBytes == 0 {
+		o.MaxLogBytes = DefaultMaxLogBytes
 	}
 	if o.MaxMemory > maxWasmMemory {
 		return nil, fmt.Errorf("host: Options.MaxMemory %d exceeds the 4 GiB a 32-bit wasm memory can address", o.MaxMemory)

@@ -248,7 +248,7 @@ func (c *Module) wasiConfig(i *Instance, o *InstanceOptions) *wasmtimex.WASIConf
 	for k, out := range []*io.Writer{&w.Stdout, &w.Stderr} {
 		if *out == nil {
 			l := &i.logs[k]
-			l.log, l.component, l.stream = c.e.log, c.id, [2]string{"stdout", "stderr"}[k]
+			l.log, l.component, l.stream, l.max = c.e.log, c.id, [2]string{"stdout", "stderr"}[k], c.e.opts.MaxLogBytes
 			i.logged[k] = true
 			*out = l
 		}

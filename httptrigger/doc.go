@@ -84,10 +84,17 @@
 // # Files
 //
 // A component's files and exclude_files are expanded by
-// [manifest.App.ExpandFiles] (Spin 1.5.1 rules) and placed, hard-linked or
-// copied, in a temporary directory owned by the Handler that the guest
-// sees read-only at "/"; Close removes it. Apps loaded from an fs.FS
-// cannot have files yet.
+// [manifest.App.ExpandFiles] (Spin 1.5.1 rules, one rule for symbolic
+// links) and copied, at New, into a snapshot directory owned by the
+// Handler that the guest sees read-only at "/": changes made to the app
+// directory afterwards are not seen, as in Spin, which copies them too
+// (v1.5.1:crates/loader/src/local/assets.rs). The app's .spin state
+// directory, the snapshot directories and [Options.PrivateDirs] are never
+// exposed: globs skip what is inside them, and a { source = ... } in one
+// fails New with [ErrPrivateFiles]. The snapshot is a "spindle-files-*"
+// directory under [Options.FilesDir] (default os.TempDir()), holding a
+// lock (flock) while in use; Close removes it, and New removes those left
+// by processes that died. Apps loaded from an fs.FS cannot have files yet.
 //
 // # Limits
 //
@@ -100,6 +107,29 @@
 // key-value calls get a context that ends there too (no timer is started
 // per request unless a store call needs one). A client that goes away
 // cancels the request's context, which interrupts the guest.
+//
+// Spindle adds limits Spin does not have, so that one component or client
+// cannot take what the others need:
+//   - each component runs at most [Options.MaxConcurrentPerComponent]
+//     requests at once (default [DefaultMaxConcurrentPerComponent], a
+//     quarter of the engine's default pool), over all its routes; a
+//     request over the share waits, holding no instance slot and no body,
+//     until one is free or Timeout has passed since it arrived, then gets
+//     503;
+//   - request bodies buffered at once, over all requests, stay within
+//     [Options.MaxBodyBytesInFlight] (default
+//     [DefaultMaxBodyBytesInFlight]): a request reserves its
+//     Content-Length (MaxBodyBytes when unknown) after taking its
+//     component slot and before its body is read, waiting like for a slot;
+//   - a WAGI guest's stdout is capped at [Options.MaxWagiOutputBytes]
+//     (default [DefaultMaxWagiOutputBytes]); past it the guest is stopped
+//     and the request gets 500, logged with [ErrWagiOutputTooLarge];
+//   - "request failed" records are rate-limited per component by
+//     [Options.FailureLogInterval] (default [DefaultFailureLogInterval]):
+//     the first failure is logged in full, later ones at most once per
+//     interval with the number left out ("suppressed"), and Close logs the
+//     rest. Guest stdout and stderr lines are capped per instance by the
+//     engine (host.Options.MaxLogBytes).
 //
 // # Variables and stores
 //

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -68,6 +66,48 @@ type Options struct {
 	// once, at New. Nil means the environment: SPIN_VARIABLE_<NAME>, then
 	// SPIN_CONFIG_<NAME> (Spin 1.x), with NAME upper-cased.
 	Variables func(name string) (string, bool)
+
+	// Resource limits (Spindle's; Spin has none of them).
+
+	// MaxConcurrentPerComponent is how many requests one component may
+	// run at once, over all its routes, so a slow or looping component
+	// cannot take every instance slot of the engine. A request over the
+	// limit waits for a slot until Timeout, counted from its arrival, and
+	// then gets 503 Service Unavailable without running the guest. Zero
+	// means DefaultMaxConcurrentPerComponent; negative means no limit.
+	// Keep it below the engine's MaxInstances.
+	MaxConcurrentPerComponent int
+	// MaxBodyBytesInFlight bounds the request-body bytes buffered at once
+	// over all requests. A request reserves its declared Content-Length
+	// (MaxBodyBytes when unknown) after taking its component slot and
+	// before its body is read; when the budget is used up it waits, as
+	// for a slot, then gets 503. Zero means DefaultMaxBodyBytesInFlight;
+	// negative means no limit. A body larger than the whole budget waits
+	// for all of it.
+	MaxBodyBytesInFlight int64
+	// MaxWagiOutputBytes bounds what a WAGI guest may write to stdout
+	// (headers and body). A guest that writes more is stopped and the
+	// request gets 500, logged with ErrWagiOutputTooLarge. Zero means
+	// DefaultMaxWagiOutputBytes; negative means no limit.
+	MaxWagiOutputBytes int64
+	// FailureLogInterval rate-limits the "request failed" records (traps,
+	// bad responses, deadlines) of each component: the first failure is
+	// logged in full, then at most one per interval, carrying the number
+	// of failures left out since the previous record ("suppressed"); Close
+	// logs the remainder. Zero means DefaultFailureLogInterval; negative
+	// logs every failure.
+	FailureLogInterval time.Duration
+	// FilesDir is the directory under which New places the snapshot of
+	// the components' files (a "spindle-files-*" directory, removed by
+	// Close; one left by a process that died is removed by the next New
+	// using the same FilesDir). "" means os.TempDir().
+	FilesDir string
+	// PrivateDirs are host directories never exposed through files: a
+	// glob skips what is inside them and a { source = ... } inside one
+	// fails New with ErrPrivateFiles. The app's ".spin" state directory
+	// and the snapshot directories are always private; add the state and
+	// cache directories when they are elsewhere.
+	PrivateDirs []string
 }
 
 // EnvVariables is the default Options.Variables: it looks up
@@ -113,6 +153,10 @@ type Handler struct {
 	filesDir string    // copies of the components' files; removed by release
 	once     sync.Once // runs release
 
+	filesLock io.Closer                   // held while filesDir is in use
+	limits    map[string]*componentLimits // by component id
+	bodies    byteBudget                  // Options.MaxBodyBytesInFlight
+
 	mu     sync.RWMutex
 	closed bool
 	wg     sync.WaitGroup
@@ -125,6 +169,7 @@ type target struct {
 	id       string
 	executor manifest.Executor
 	pattern  route.Pattern
+	limits   *componentLimits // shared by the component's routes
 	// constant spin-* header values
 	matched, base, raw, compRoute string
 }
@@ -163,7 +208,9 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 	if o.Variables == nil {
 		o.Variables = EnvVariables
 	}
-	h := &Handler{opts: o, log: o.Logger}
+	o.setLimitDefaults()
+	h := &Handler{opts: o, log: o.Logger, limits: map[string]*componentLimits{}}
+	h.bodies.size = max(o.MaxBodyBytesInFlight, 0)
 
 	var errs []error
 	used := map[string]bool{} // component ids already configured
@@ -199,6 +246,7 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 			id: c.ID, executor: ex, pattern: p,
 			matched: p.Matched(), base: app.HTTPBase, raw: trig.Route, compRoute: p.ComponentRoute(),
 		}
+		t.limits = h.componentLimits(c.ID)
 		patterns = append(patterns, p)
 		targets = append(targets, t)
 		h.routes = append(h.routes, Route{Pattern: p.Matched(), Raw: trig.Route, Wildcard: p.Wildcard, Component: c.ID, Executor: ex.Type})
@@ -360,15 +408,14 @@ func (h *Handler) Close(ctx context.Context) error {
 func (h *Handler) release() error {
 	var errs []error
 	h.once.Do(func() {
+		h.flushFailures()
 		for _, c := range h.comps {
 			if err := c.Close(); err != nil {
 				errs = append(errs, err)
 			}
 		}
-		if h.filesDir != "" {
-			if err := os.RemoveAll(h.filesDir); err != nil {
-				errs = append(errs, err)
-			}
+		if err := h.releaseFiles(); err != nil {
+			errs = append(errs, err)
 		}
 	})
 	return errors.Join(errs...)
@@ -404,6 +451,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
+	adm, status := h.admit(r, t, time.Now())
+	if status != 0 {
+		w.WriteHeader(status)
+		return
+	}
+	defer adm.done()
 	if t.executor.Type == manifest.ExecutorWagi {
 		h.serveWagi(w, r, t, path)
 		return
@@ -426,62 +479,4 @@ func (h *Handler) putLowerer(l *lowerer) {
 	}
 	clear(l.keys[:cap(l.keys)])
 	h.pool.Put(l)
-}
-
-// files copies the files c's manifest entries select (manifest.ExpandFiles,
-// Spin 1.5.1 rules) into a directory of the handler's own, which the guest
-// sees read-only at "/", as Spin 1.x does. Files are hard-linked when
-// possible, else copied. Apps loaded from an fs.FS cannot have files yet.
-func (h *Handler) files(app *manifest.App, c *manifest.Component) ([]host.Mount, error) {
-	if len(c.Files) == 0 {
-		return nil, nil
-	}
-	if app.Dir == "" {
-		return nil, fmt.Errorf("httptrigger: component %q: files are only supported for apps on disk (manifest.Load)", c.ID)
-	}
-	mappings, err := app.ExpandFiles(c)
-	if err != nil {
-		return nil, fmt.Errorf("httptrigger: component %q: %w", c.ID, err)
-	}
-	if h.filesDir == "" {
-		if h.filesDir, err = os.MkdirTemp("", "spindle-files-"); err != nil {
-			return nil, fmt.Errorf("httptrigger: component %q: %w", c.ID, err)
-		}
-	}
-	root, err := os.MkdirTemp(h.filesDir, "component-")
-	if err != nil {
-		return nil, fmt.Errorf("httptrigger: component %q: %w", c.ID, err)
-	}
-	for _, m := range mappings {
-		dst := filepath.Join(root, filepath.FromSlash(path.Clean("/"+m.Destination)))
-		if err := placeFile(m.Source, dst); err != nil {
-			return nil, fmt.Errorf("httptrigger: component %q: file %s: %w", c.ID, m.Destination, err)
-		}
-	}
-	return []host.Mount{{HostDir: root, GuestDir: "/"}}, nil
-}
-
-// placeFile hard-links src at dst, or copies it when linking fails.
-func placeFile(src, dst string) error {
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	os.Remove(dst) // a later entry for the same guest path wins
-	if os.Link(src, dst) == nil {
-		return nil
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o444)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }

@@ -434,8 +434,7 @@ func (h *Handler) serveSpin(w http.ResponseWriter, r *http.Request, t *target, p
 	ctx := r.Context()
 	resp, err := h.runSpin(ctx, t, req)
 	if err != nil {
-		h.log.LogAttrs(ctx, levelFor(err), "httptrigger: request failed",
-			strAttr("component", t.id), strAttr("method", r.Method), strAttr("path", path), errAttr(err))
+		h.logFailure(ctx, t, r, path, err)
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}

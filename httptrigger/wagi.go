@@ -3,11 +3,45 @@ package httptrigger
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/internal/wagi"
 )
+
+// DefaultMaxWagiOutputBytes is the default Options.MaxWagiOutputBytes:
+// 16 MiB of stdout (headers and body) per WAGI request. Spin buffers a WAGI
+// guest's stdout without limit.
+const DefaultMaxWagiOutputBytes = 16 << 20
+
+// ErrWagiOutputTooLarge is the cause of a WAGI request that failed because
+// its guest wrote more than Options.MaxWagiOutputBytes to stdout.
+var ErrWagiOutputTooLarge = errors.New("httptrigger: WAGI output exceeds MaxWagiOutputBytes")
+
+// wagiStdout buffers a WAGI guest's stdout up to max bytes (negative: no
+// limit). The first write past it fails, and stop is called so that the
+// guest is interrupted at its next epoch tick even if it ignores the
+// error.
+type wagiStdout struct {
+	buf  bytes.Buffer
+	max  int64
+	stop context.CancelCauseFunc
+	err  error // set once the limit is passed
+}
+
+func (o *wagiStdout) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	if o.max >= 0 && int64(o.buf.Len())+int64(len(p)) > o.max {
+		o.err = fmt.Errorf("%w (%d bytes)", ErrWagiOutputTooLarge, o.max)
+		o.stop(o.err)
+		return 0, o.err
+	}
+	return o.buf.Write(p)
+}
 
 // serveWagi runs t's component with the WAGI executor (spec §4): argv and
 // the CGI environment, the body on stdin, stdout parsed into the response.
@@ -29,16 +63,17 @@ func (h *Handler) serveWagi(w http.ResponseWriter, r *http.Request, t *target, p
 	})
 	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
 	defer cancel()
-	var stdout bytes.Buffer
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	stdout := &wagiStdout{max: h.opts.MaxWagiOutputBytes, stop: stop}
 	resp, err := h.runWagi(ctx, t, &host.InstanceOptions{
 		Args:   wagi.Argv(t.executor.Argv, path, r.URL.RawQuery),
 		Env:    env,
 		Stdin:  body,
-		Stdout: &stdout,
-	}, &stdout)
+		Stdout: stdout,
+	}, stdout)
 	if err != nil {
-		h.log.LogAttrs(ctx, levelFor(err), "httptrigger: request failed",
-			strAttr("component", t.id), strAttr("method", r.Method), strAttr("path", path), errAttr(err))
+		h.logFailure(ctx, t, r, path, err)
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
@@ -55,7 +90,7 @@ func (h *Handler) serveWagi(w http.ResponseWriter, r *http.Request, t *target, p
 	}
 }
 
-func (h *Handler) runWagi(ctx context.Context, t *target, opts *host.InstanceOptions, stdout *bytes.Buffer) (*wagi.Response, error) {
+func (h *Handler) runWagi(ctx context.Context, t *target, opts *host.InstanceOptions, stdout *wagiStdout) (*wagi.Response, error) {
 	inst, err := t.comp.Instantiate(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -64,7 +99,13 @@ func (h *Handler) runWagi(ctx context.Context, t *target, opts *host.InstanceOpt
 	if _, err := inst.Call(t.executor.Entrypoint); err != nil {
 		// host.Instance.Call already treats proc_exit(0) as a normal end
 		// (spec §4.4); any other status is a *host.ExitError.
+		if stdout.err != nil && !errors.Is(err, ErrWagiOutputTooLarge) {
+			err = fmt.Errorf("%w: %w", stdout.err, err)
+		}
 		return nil, err
 	}
-	return wagi.ParseOutput(stdout.Bytes())
+	if stdout.err != nil { // the guest ignored the failed write and ended
+		return nil, stdout.err
+	}
+	return wagi.ParseOutput(stdout.buf.Bytes())
 }

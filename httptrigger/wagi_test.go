@@ -1,11 +1,17 @@
 package httptrigger_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spindlekv/spindle/httptrigger"
 )
 
 func TestWagiEcho(t *testing.T) {
@@ -138,6 +144,71 @@ func TestWagiExit(t *testing.T) {
 			h := newHandler(t, app, nil, nil)
 			if w := serve(h, httptest.NewRequest("GET", "/", nil)); w.Code != tt.status {
 				t.Errorf("status %d body %q, want %d", w.Code, w.Body, tt.status)
+			}
+		})
+	}
+}
+
+// wagiFloodWAT is a WAGI program that writes a Content-Type header and
+// then chunks of 64 KiB of NUL bytes to stdout, ignoring errors: chunks
+// times, or forever when chunks is negative.
+func wagiFloodWAT(chunks int) string {
+	return fmt.Sprintf(`(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 0) "Content-Type: a/b\n\n")
+  (func $write (param $p i32) (param $n i32)
+    (i32.store (i32.const 200) (local.get $p))
+    (i32.store (i32.const 204) (local.get $n))
+    (drop (call $fd_write (i32.const 1) (i32.const 200) (i32.const 1) (i32.const 208))))
+  (func (export "_start")
+    (local $i i32)
+    (call $write (i32.const 0) (i32.const 19))
+    (local.set $i (i32.const %d))
+    (block $done (loop $more
+      (br_if $done (i32.eqz (local.get $i)))
+      (call $write (i32.const 65536) (i32.const 65536))
+      (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+      (br $more)))))`, chunks)
+}
+
+// TestWagiOutputLimit: stdout over MaxWagiOutputBytes fails the request
+// with 500 and ErrWagiOutputTooLarge, whether the guest then ends or
+// keeps writing (it is stopped); output under the limit is served whole.
+func TestWagiOutputLimit(t *testing.T) {
+	const limit = 1 << 20
+	tests := []struct {
+		name   string
+		chunks int
+		status int
+		body   int
+	}{
+		{name: "under the limit", chunks: 8, status: 200, body: 8 << 16},
+		{name: "over the limit then exit", chunks: 32, status: 500},
+		{name: "writes forever", chunks: -1, status: 500},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs := &records{}
+			app := writeApp(t, v1App("/", "/...", "")+"executor = { type = \"wagi\" }\n", map[string]string{"guest.wasm": wagiFloodWAT(tt.chunks)})
+			h := newHandler(t, app, nil, &httptrigger.Options{Logger: slog.New(recs), MaxWagiOutputBytes: limit, Timeout: time.Minute})
+			// The request's own deadline only keeps a broken limit from
+			// hanging the test: the guest must be stopped long before.
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			w := serve(h, httptest.NewRequest("GET", "/", nil).WithContext(ctx))
+			if w.Code != tt.status || w.Body.Len() != tt.body {
+				t.Fatalf("status %d, %d body bytes; want %d, %d", w.Code, w.Body.Len(), tt.status, tt.body)
+			}
+			if tt.status == 200 {
+				return
+			}
+			failed := recs.with("httptrigger: request failed")
+			if len(failed) != 1 {
+				t.Fatalf("%d failure records, want 1", len(failed))
+			}
+			if err, _ := attr(failed[0], "err").Any().(error); !errors.Is(err, httptrigger.ErrWagiOutputTooLarge) {
+				t.Errorf("err = %v, want ErrWagiOutputTooLarge", err)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -33,9 +34,20 @@ type FileMapping struct {
 //     source directory, placed under destination;
 //   - an exclude_files glob, matched against the file's path relative to
 //     the manifest directory, removes the file;
-//   - a pattern or source that is absolute or contains "..", or a
-//     symbolic link resolving outside the manifest directory, fails with
+//   - a pattern or source that is absolute or contains "..", fails with
 //     ErrOutsideApp.
+//
+// Symbolic links (apps on disk) follow one rule, for globs and sources
+// alike: a link whose target, fully resolved, is inside the manifest
+// directory stands for its target at the link's path (a link to a file
+// is that file, a link to a directory is that directory and its files);
+// a link an entry selects (a glob matching the link's path or a path
+// under it, or a link under a source directory) that resolves outside
+// the manifest directory fails with ErrOutsideApp, and one that does not
+// resolve (dangling, or a loop) fails with an error matching
+// fs.ErrNotExist or naming the loop; each error names the link and its
+// target. Links nothing selects, or that exclude_files removes, are
+// ignored.
 //
 // When two entries map to the same guest path the later one wins.
 // ExpandFiles reads the directory tree each time it is called.
@@ -76,7 +88,7 @@ func (a *App) ExpandFiles(c *Component) ([]FileMapping, error) {
 		return false
 	}
 
-	var all []string // every regular file under the app dir, lazily
+	var all []walked // every file under the app dir, lazily
 	var out []FileMapping
 	index := map[string]int{}
 	add := func(rel, dest string) error {
@@ -102,11 +114,21 @@ func (a *App) ExpandFiles(c *Component) ([]FileMapping, error) {
 				return nil, fmt.Errorf("manifest: component %q files %q: %w", c.ID, f.Pattern, err)
 			}
 			if all == nil {
-				if all, err = walkFiles(fsys, root, "."); err != nil {
+				if all, err = a.walk(fsys, root, "."); err != nil {
 					return nil, fmt.Errorf("manifest: component %q files: %w", c.ID, err)
 				}
 			}
-			for _, rel := range all {
+			for _, w := range all {
+				rel := w.rel
+				if w.err != nil {
+					if excluded(rel) {
+						continue
+					}
+					if matchGlob(p, rel) || matchUnder(strings.Split(p, "/"), strings.Split(rel, "/")) {
+						return nil, fmt.Errorf("manifest: component %q files %q: %w", c.ID, f.Pattern, w.err)
+					}
+					continue
+				}
 				if matchGlob(p, rel) {
 					if err := add(rel, "/"+rel); err != nil {
 						return nil, err
@@ -127,11 +149,18 @@ func (a *App) ExpandFiles(c *Component) ([]FileMapping, error) {
 			return nil, fmt.Errorf("manifest: component %q files source %q: %w", c.ID, f.Source,
 				&problem{kind: ErrInvalidValue, msg: "source must be a directory"})
 		}
-		files, err := walkFiles(fsys, root, src)
+		files, err := a.walk(fsys, root, src)
 		if err != nil {
 			return nil, fmt.Errorf("manifest: component %q files source %q: %w", c.ID, f.Source, err)
 		}
-		for _, rel := range files {
+		for _, w := range files {
+			rel := w.rel
+			if w.err != nil {
+				if excluded(rel) {
+					continue
+				}
+				return nil, fmt.Errorf("manifest: component %q files source %q: %w", c.ID, f.Source, w.err)
+			}
 			under := strings.TrimPrefix(strings.TrimPrefix(rel, src), "/")
 			if src == "." {
 				under = rel
@@ -163,6 +192,121 @@ func (a *App) checkInside(rel string) error {
 		return ErrOutsideApp
 	}
 	return nil
+}
+
+// walked is one file found under a directory, or (err set) a symbolic
+// link that breaks the rule of ExpandFiles.
+type walked struct {
+	rel string // slash-separated, relative to the manifest directory
+	err error
+}
+
+// walk lists the files under dir (relative to the manifest directory):
+// for apps on disk following symbolic links as ExpandFiles says, for
+// apps in an fs.FS with walkFiles.
+func (a *App) walk(fsys fs.FS, root, dir string) ([]walked, error) {
+	if a.fsys != nil {
+		rels, err := walkFiles(fsys, root, dir)
+		out := make([]walked, len(rels))
+		for i, r := range rels {
+			out[i] = walked{rel: r}
+		}
+		return out, err
+	}
+	base, err := filepath.EvalSymlinks(a.Dir)
+	if err != nil {
+		return nil, err
+	}
+	start := filepath.Join(a.Dir, filepath.FromSlash(dir))
+	real, err := filepath.EvalSymlinks(start)
+	if err != nil {
+		return nil, err
+	}
+	if !within(base, real) {
+		target, _ := os.Readlink(start)
+		return nil, fmt.Errorf("%w: %s -> %s", ErrOutsideApp, dir, target)
+	}
+	out := []walked{}
+	err = walkDisk(base, a.Dir, dir, []string{real}, &out)
+	return out, err
+}
+
+// walkDisk appends to out the files under rel (a directory whose real
+// path is the last of stack, the real paths of the directories walked
+// through), following symbolic links that stay inside base.
+func walkDisk(base, appDir, rel string, stack []string, out *[]walked) error {
+	entries, err := os.ReadDir(filepath.Join(appDir, filepath.FromSlash(rel)))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		r := path.Join(rel, e.Name())
+		full := filepath.Join(appDir, filepath.FromSlash(r))
+		realDir := filepath.Join(stack[len(stack)-1], e.Name())
+		typ := e.Type()
+		if typ&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(full)
+			real, err := filepath.EvalSymlinks(full)
+			if err != nil {
+				*out = append(*out, walked{rel: r, err: fmt.Errorf("symbolic link %s -> %s: %w", r, target, err)})
+				continue
+			}
+			if !within(base, real) {
+				*out = append(*out, walked{rel: r, err: fmt.Errorf("%w: symbolic link %s -> %s", ErrOutsideApp, r, target)})
+				continue
+			}
+			fi, err := os.Stat(real)
+			if err != nil {
+				return err
+			}
+			switch {
+			case fi.IsDir():
+				if slices.Contains(stack, real) {
+					*out = append(*out, walked{rel: r, err: fmt.Errorf("symbolic link %s -> %s makes a loop", r, target)})
+					continue
+				}
+				if err := walkDisk(base, appDir, r, append(stack, real), out); err != nil {
+					return err
+				}
+			case fi.Mode().IsRegular():
+				*out = append(*out, walked{rel: r})
+			}
+			continue
+		}
+		switch {
+		case e.IsDir():
+			if err := walkDisk(base, appDir, r, append(stack, realDir), out); err != nil {
+				return err
+			}
+		case typ.IsRegular():
+			*out = append(*out, walked{rel: r})
+		}
+	}
+	return nil
+}
+
+// within reports whether real is dir or inside it (both real paths).
+func within(dir, real string) bool {
+	r, err := filepath.Rel(dir, real)
+	return err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator))
+}
+
+// matchUnder reports whether the pattern p could match a path below n
+// (n followed by one or more segments).
+func matchUnder(p, n []string) bool {
+	for len(n) > 0 {
+		if len(p) == 0 {
+			return false
+		}
+		if p[0] == "**" {
+			return true
+		}
+		if ok, err := path.Match(p[0], n[0]); err != nil || !ok {
+			return false
+		}
+		p, n = p[1:], n[1:]
+	}
+	return len(p) > 0
 }
 
 // walkFiles lists the regular files (and symbolic links to files) under

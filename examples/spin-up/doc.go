@@ -4,7 +4,9 @@
 //
 //	spin-up [-f spin.toml|dir] [--listen 127.0.0.1:3000] [--state-dir DIR]
 //	        [--runtime-config-file FILE] [--key-value KEY=VALUE]... [--build]
-//	        [--cache-dir DIR]
+//	        [--cache-dir DIR] [--read-timeout D] [--write-timeout D]
+//	        [--idle-timeout D] [--max-header-bytes N] [--max-connections N]
+//	        [--shutdown-timeout D]
 //
 // Start-up, in order: with --build, each component's build command is run
 // with sh -c in its workdir (the manifest directory unless the manifest
@@ -23,10 +25,27 @@
 // state_dir, else .spin beside the manifest; relative paths are made
 // absolute against the working directory.
 //
+// Every connection is bounded in time (Spindle's limits; spin up sets
+// none): --read-timeout (DefaultReadTimeout) for reading a whole request,
+// --write-timeout (DefaultWriteTimeout) from the end of its headers to the
+// end of its response, --idle-timeout (DefaultIdleTimeout) for idle
+// keep-alive connections, plus --max-header-bytes
+// (DefaultMaxHeaderBytes) and --max-connections (DefaultMaxConnections:
+// further connections wait in the listen backlog, so a flood of clients
+// cannot exhaust the process's descriptors). 0 turns a limit off.
+//
 // SIGINT or SIGTERM shuts down gracefully: the server stops accepting
-// connections and waits up to ShutdownTimeout for in-flight requests, then
-// the handler, engine and stores are closed. Any start-up failure ends the
-// command with status 1 and a one-line "spin-up: ..." message on stderr.
+// connections and waits up to --shutdown-timeout (ShutdownTimeout) for
+// in-flight requests; connections still open then (clients stalling their
+// body or not reading their response) are closed, which interrupts their
+// guests, and the handler, engine and stores are closed. Shutting down
+// exits with status 0, within the grace period plus about a second. Any
+// start-up failure ends the command with status 1 and a one-line
+// "spin-up: ..." message on stderr.
+//
+// The files snapshot is placed in the state directory (when there is one)
+// and a stale one is reclaimed at the next start; the state and cache
+// directories are never exposed through files.
 //
 // --cache-dir is a Spindle extension; Spin's own wasmtime cache is
 // configured differently (spin up --cache FILE).

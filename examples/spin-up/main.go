@@ -29,10 +29,47 @@ const (
 	DefaultManifest = "spin.toml"
 	// DefaultListen is the address served when --listen is not given.
 	DefaultListen = "127.0.0.1:3000"
-	// ShutdownTimeout bounds the wait for in-flight requests after SIGINT
-	// or SIGTERM.
+	// ShutdownTimeout is the default --shutdown-timeout: the grace period
+	// for in-flight requests after SIGINT or SIGTERM, after which the
+	// remaining connections are closed.
 	ShutdownTimeout = 10 * time.Second
 )
+
+// Defaults of the server flags: every connection a client holds is
+// bounded in time, so slow or stuck clients cannot pin descriptors or
+// buffered responses (Spindle's; spin up sets none of these).
+const (
+	// DefaultReadHeaderTimeout bounds reading a request's headers.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultReadTimeout (--read-timeout) bounds reading a whole request,
+	// body included.
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultWriteTimeout (--write-timeout) bounds a request from the end
+	// of its headers to the end of its response: body, guest (at most
+	// httptrigger.DefaultTimeout) and writing the response.
+	DefaultWriteTimeout = 90 * time.Second
+	// DefaultIdleTimeout (--idle-timeout) closes a keep-alive connection
+	// left idle this long.
+	DefaultIdleTimeout = 30 * time.Second
+	// DefaultMaxHeaderBytes (--max-header-bytes) bounds a request's
+	// header section.
+	DefaultMaxHeaderBytes = 64 << 10
+	// DefaultMaxConnections (--max-connections) is how many connections
+	// are served at once; further ones wait in the listen backlog.
+	DefaultMaxConnections = 512
+)
+
+// serverFlags are the HTTP server's limits.
+type serverFlags struct {
+	readTimeout, writeTimeout, idleTimeout, shutdownTimeout time.Duration
+	maxHeaderBytes, maxConnections                          int
+}
+
+// defaultServerFlags are the server flags' defaults.
+var defaultServerFlags = serverFlags{
+	readTimeout: DefaultReadTimeout, writeTimeout: DefaultWriteTimeout, idleTimeout: DefaultIdleTimeout,
+	shutdownTimeout: ShutdownTimeout, maxHeaderBytes: DefaultMaxHeaderBytes, maxConnections: DefaultMaxConnections,
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -63,6 +100,7 @@ type config struct {
 	build             bool
 	cacheDir          string
 	cacheDirSet       bool
+	server            serverFlags
 }
 
 // keyValues collects repeated --key-value KEY=VALUE flags.
@@ -102,6 +140,14 @@ Flags:
       --cache-dir DIR           compiled-module cache, trusted code (default
                                 the user cache dir's spindle/modules; "" = none;
                                 a Spindle extension)
+
+Server limits (Spindle extensions; 0 = none):
+      --read-timeout D          reading a whole request, body included (default 30s)
+      --write-timeout D         end of headers to end of response (default 1m30s)
+      --idle-timeout D          idle keep-alive connections (default 30s)
+      --max-header-bytes N      request header section (default 65536)
+      --max-connections N       connections served at once (default 512)
+      --shutdown-timeout D      grace period after SIGINT/SIGTERM (default 10s)
 `)
 	}
 	fset.StringVar(&c.from, "f", DefaultManifest, "")
@@ -112,6 +158,13 @@ Flags:
 	fset.Var(&c.keyValues, "key-value", "")
 	fset.BoolVar(&c.build, "build", false, "")
 	fset.StringVar(&c.cacheDir, "cache-dir", "", "")
+	c.server = defaultServerFlags
+	fset.DurationVar(&c.server.readTimeout, "read-timeout", c.server.readTimeout, "")
+	fset.DurationVar(&c.server.writeTimeout, "write-timeout", c.server.writeTimeout, "")
+	fset.DurationVar(&c.server.idleTimeout, "idle-timeout", c.server.idleTimeout, "")
+	fset.IntVar(&c.server.maxHeaderBytes, "max-header-bytes", c.server.maxHeaderBytes, "")
+	fset.IntVar(&c.server.maxConnections, "max-connections", c.server.maxConnections, "")
+	fset.DurationVar(&c.server.shutdownTimeout, "shutdown-timeout", c.server.shutdownTimeout, "")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage()
@@ -170,7 +223,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer ln.Close()
 
-	_, stores, err := openStores(ctx, app, cfg, log)
+	stateDir, stores, err := openStores(ctx, app, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -194,7 +247,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer engine.Close()
 
-	handler, err := httptrigger.New(ctx, app, engine, stores, &httptrigger.Options{Logger: log})
+	// The files snapshot lives in the state directory (a stale one is
+	// reclaimed at the next start); neither it nor the cache is ever
+	// exposed through files.
+	htOpts := &httptrigger.Options{Logger: log, FilesDir: stateDir}
+	for _, d := range []string{stateDir, engOpts.CacheDir} {
+		if d != "" {
+			htOpts.PrivateDirs = append(htOpts.PrivateDirs, d)
+		}
+	}
+	handler, err := httptrigger.New(ctx, app, engine, stores, htOpts)
 	if err != nil {
 		if ctx.Err() != nil { // SIGINT while compiling: not a failure
 			log.Info("interrupted before serving")
@@ -214,13 +276,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, line)
 	}
 
-	srv := &http.Server{
-		Handler:           logRequests(log, handler),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(logRequests(log, handler), &cfg.server, log)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(limitListener(ln, cfg.server.maxConnections)) }()
 
 	select {
 	case err := <-serveErr:
@@ -228,11 +286,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serving: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	return errors.Join(err, handler.Close(sctx))
+	shutdown(srv, handler, cfg.server.shutdownTimeout, log)
+	return nil
 }
 
 // checkSources fails with an actionable message when a component's wasm

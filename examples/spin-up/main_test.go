@@ -395,6 +395,9 @@ func TestParseFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if tt.want.server == (serverFlags{}) {
+				tt.want.server = defaultServerFlags
+			}
 			if fmt.Sprint(*got) != fmt.Sprint(tt.want) {
 				t.Errorf("parseFlags(%q) = %+v, want %+v", tt.args, *got, tt.want)
 			}
