@@ -77,6 +77,9 @@ type gateStore struct {
 	kv.Store
 	entered chan struct{}
 	release chan struct{}
+	// hold makes Get wait for release even after its context ends, so a
+	// request keeps its slot and share past its own deadline.
+	hold bool
 }
 
 func (g *gateStore) Get(ctx context.Context, key string) ([]byte, error) {
@@ -85,6 +88,9 @@ func (g *gateStore) Get(ctx context.Context, key string) ([]byte, error) {
 	case <-g.release:
 		return g.Store.Get(ctx, key)
 	case <-ctx.Done():
+		if g.hold {
+			<-g.release
+		}
 		return nil, ctx.Err()
 	}
 }

@@ -121,6 +121,9 @@ func TestComponentShare(t *testing.T) {
 // share longer than Options.Timeout gets 503.
 func TestComponentShareTimeout(t *testing.T) {
 	h, gate, release := gatedApp(t, 4, &httptrigger.Options{MaxConcurrentPerComponent: 1, Timeout: 100 * time.Millisecond})
+	// The first request keeps the share past its own deadline, so the
+	// second can only get it by waiting longer than Timeout.
+	gate.hold = true
 	done := make(chan int)
 	go func() { done <- serve(h, httptest.NewRequest("GET", "/slow/k", nil)).Code }()
 	<-gate.entered
