@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Hand-written WAT guests speaking the Spin 1.x ABI (spec §3.3).
+// Hand-written WAT guests speaking the Spin 1.x ABI (v1.5.1:wit/ephemeral/spin-http.wit).
 
 // allocWAT is a bump allocator exporting canonical_abi_realloc (returns
 // align for size 0, like the SDKs) and a no-op canonical_abi_free. The

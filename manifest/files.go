@@ -22,7 +22,7 @@ type FileMapping struct {
 }
 
 // ExpandFiles lists the files c's files and exclude_files select, as
-// Spin 1.5.1 does (spec §1.6), in a stable order:
+// Spin 1.5.1 does (v1.5.1:crates/loader/src/local/assets.rs), in a stable order:
 //
 //   - a pattern is a glob relative to the manifest directory ("*", "?",
 //     "[...]" within one path segment and "**" for any number of

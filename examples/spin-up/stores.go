@@ -12,13 +12,13 @@ import (
 )
 
 // DefaultStoreFile is the default store's SQLite file inside the state
-// directory (spec §5.2).
+// directory (v1.5.1:crates/trigger/src/runtime_config.rs).
 const DefaultStoreFile = runtimeconfig.DefaultStoreFile
 
 // openStores opens the stores the app may use, as spin up does: those of
 // --runtime-config-file when given, plus the "default" store (unless the
 // file defines it): SQLite in the state directory, or in memory when there
-// is none. The state directory follows spec §5.2: --state-dir (an explicit
+// is none. The state directory follows v1.5.1:crates/trigger/src/runtime_config.rs: --state-dir (an explicit
 // "" means none), else the file's state_dir, else .spin beside the
 // manifest; a relative one is made absolute against the working directory,
 // as Spin 3 does. It returns the state directory ("" for none).
@@ -52,7 +52,7 @@ func openStores(ctx context.Context, app *manifest.App, cfg *config, log *slog.L
 }
 
 // seed writes every --key-value pair into the default store before the app
-// serves (spec §5.5).
+// serves (v1.5.1:crates/common/src/arg_parser.rs).
 func seed(ctx context.Context, stores kv.Resolver, pairs keyValues) error {
 	if len(pairs) == 0 {
 		return nil

@@ -21,7 +21,7 @@ func testHeap() *heap {
 }
 
 // hostWrite plays the host: it allocates with the guest's realloc, exactly
-// as spec §3.3 says, and copies s in.
+// as Spin's host does (v1.5.1:crates/trigger-http/src/spin.rs), and copies s in.
 func hostWrite(h *heap, align uint32, s []byte) uint32 {
 	p := h.realloc(0, 0, align, uint32(len(s)))
 	if len(s) > 0 {
@@ -54,7 +54,7 @@ type response struct {
 }
 
 // liftResponse reads the return area the way a Spin host does and frees
-// every block with the size and alignment spec §3.3 gives.
+// every block with the size and alignment v1.5.1:sdk/go/http/spin-http.c gives.
 func liftResponse(t *testing.T, h *heap, ret []byte) response {
 	t.Helper()
 	read := func(p, n uint32) []byte {

@@ -4,7 +4,7 @@
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o main.wasm .
 //
-// It speaks the Spin 1.x core-module ABI (spec §3): the module it produces
+// It speaks the Spin 1.x core-module ABI (v1.5.1:wit/ephemeral/*.wit): the module it produces
 // has the exports and imports of a TinyGo- or Rust-built Spin module (see
 // "Hosts must call _initialize" for the one difference). Its API follows the TinyGo SDK's spin_http and
 // key_value packages with Go-style names:
@@ -34,7 +34,7 @@
 // "runtime: wasmexport function called before runtime initialization" and
 // executes unreachable. Spindle's host calls _initialize on every fresh
 // instance, as the WASI reactor convention asks. Spin 1.x's executor is
-// described (spec §3.2) as instantiating the module and calling
+// described (v1.5.1:sdk/rust/src/lib.rs) as instantiating the module and calling
 // handle-http-request directly; a host that does so without calling
 // _initialize cannot run these modules, whereas TinyGo and Rust modules
 // need no initialisation call. Within that limit the module is

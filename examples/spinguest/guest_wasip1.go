@@ -52,7 +52,7 @@ func handleHTTPRequest(method, uriPtr, uriLen, hdrPtr, hdrLen, prmPtr, prmLen, b
 	return addrOf(respArea.b[:])
 }
 
-// The key-value import module (spec §3.5). A Go string parameter lowers to
+// The key-value import module (v1.5.1:wit/ephemeral/key-value.wit). A Go string parameter lowers to
 // (ptr, len), exactly the ABI's string.
 
 //go:wasmimport key-value open

@@ -12,14 +12,14 @@ import (
 	"unicode/utf8"
 )
 
-// Header names Spin adds to every request (spec §2.4).
+// Header names Spin adds to every request (v1.5.1:crates/trigger-http/src/lib.rs).
 const (
 	HeaderFullURL    = "Spin-Full-Url"
 	HeaderPathInfo   = "Spin-Path-Info"
 	HeaderClientAddr = "Spin-Client-Addr"
 )
 
-// methods maps the ABI's method enum (spec §3.4) to Go method names.
+// methods maps the ABI's method enum (v1.5.1:sdk/go/http/spin-http.h) to Go method names.
 var methods = [...]string{
 	http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete,
 	http.MethodPatch, http.MethodHead, http.MethodOptions,
@@ -28,7 +28,7 @@ var methods = [...]string{
 // errBadRequestABI is returned when the host's request does not follow the ABI.
 var errBadRequestABI = errors.New("spinguest: malformed request from host")
 
-// retSize is the size of the handle-http-request return area (spec §3.3).
+// retSize is the size of the handle-http-request return area (v1.5.1:sdk/go/http/spin-http.c).
 const retSize = 28
 
 // rawRequest is handle-http-request's ten core parameters, in order.
@@ -37,7 +37,7 @@ type rawRequest struct {
 }
 
 // lift copies the request out of the blocks the host allocated, unpinning
-// them (the guest owns export arguments, spec §3.1).
+// them (the guest owns export arguments, v1.5.1:sdk/go/http/spin-http.c).
 func (raw rawRequest) lift(h *heap) (method, uri string, headers [][2]string, body []byte, err error) {
 	if raw.method >= uint32(len(methods)) {
 		return "", "", nil, nil, fmt.Errorf("%w: method enum %d", errBadRequestABI, raw.method)
@@ -153,7 +153,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	return w.body.Write(p)
 }
 
-// lower writes the response into ret (the 28-byte return area, spec §3.3),
+// lower writes the response into ret (the 28-byte return area of v1.5.1:sdk/go/http/spin-http.c),
 // allocating the header array, each header string and the body on the
 // heap, pinned until the host frees them. As in Spin's Go SDK, each header
 // name carries its first value only (Spin keeps one value per name anyway),

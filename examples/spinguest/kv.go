@@ -7,7 +7,7 @@ import (
 )
 
 // Errors returned by the key-value functions, one per error case of Spin's
-// key-value interface (spec §3.5). Match them with errors.Is.
+// key-value interface (v1.5.1:wit/ephemeral/key-value.wit). Match them with errors.Is.
 var (
 	// ErrStoreTableFull: the host has no room for another open store.
 	ErrStoreTableFull = errors.New("spinguest: store table full")
@@ -30,7 +30,7 @@ var (
 // errorTags maps the ABI's error variant tags to the sentinels.
 var errorTags = [...]error{ErrStoreTableFull, ErrNoSuchStore, ErrAccessDenied, ErrInvalidStore, ErrNoSuchKey, ErrIO}
 
-// resultSize is the size of every key-value return area (spec §3.5).
+// resultSize is the size of every key-value return area (v1.5.1:wit/ephemeral/key-value.wit).
 const resultSize = 16
 
 // kvImports is the key-value import module as raw core calls: each writes

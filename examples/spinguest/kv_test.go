@@ -8,7 +8,7 @@ import (
 )
 
 // fakeKV is a Spin host's key-value module over a map, writing results the
-// way spec §3.5 says: lists and strings allocated with the guest's realloc.
+// way v1.5.1:sdk/go/key_value/key-value.c expects: lists and strings allocated with the guest's realloc.
 type fakeKV struct {
 	h       *heap
 	allow   map[string]bool

@@ -13,7 +13,7 @@ func TestCompile(t *testing.T) {
 		wildcard                bool
 		matched, componentRoute string
 	}{
-		// spec §2.2 examples
+		// examples from v1.5.1:crates/http/src/routes.rs
 		{name: "root route at root base", base: "/", route: "/", prefix: "", matched: "", componentRoute: "/"},
 		{name: "trailing slash stripped", base: "/", route: "/foo/", prefix: "/foo", matched: "/foo", componentRoute: "/foo/"},
 		{name: "base and route trailing slashes", base: "/base/", route: "/foo/", prefix: "/base/foo", matched: "/base/foo", componentRoute: "/foo/"},

@@ -39,7 +39,7 @@ func Argv(tmpl, path, rawQuery string) []string {
 	return strings.Split(s, " ")
 }
 
-// SpinValues are the values Spin adds to every request (spec §2.4), set as
+// SpinValues are the values Spin adds to every request (v1.5.1:crates/trigger-http/src/lib.rs), set as
 // the X_* variables (and PATH_INFO) of the CGI environment.
 type SpinValues struct {
 	PathInfo, FullURL, MatchedRoute, BasePath, RawComponentRoute, ComponentRoute, ClientAddr string
@@ -59,7 +59,7 @@ type Request struct {
 	Spin SpinValues
 }
 
-// Env returns the CGI environment of spec §4.3.
+// Env returns the CGI environment of v1.5.1:crates/http/src/wagi/mod.rs.
 func Env(req Request) map[string]string {
 	r := req.R
 	env := make(map[string]string, 32+len(r.Header))
@@ -175,7 +175,7 @@ type Response struct {
 const MissingHeadersBody = "Exactly one of 'location' or 'content-type' must be specified"
 
 // ParseOutput turns a guest's stdout into a response as Spin's
-// compose_response does (spec §4.5). Output without a blank line, or
+// compose_response does (v1.5.1:crates/http/src/wagi/mod.rs). Output without a blank line, or
 // without any of Content-Type, Status and Location, gives status 500 with
 // MissingHeadersBody; a Status that is not a number in 100..999 gives 502.
 // An error (empty output, a non-UTF-8 header section, a header value that

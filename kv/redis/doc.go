@@ -6,7 +6,7 @@
 // By default keys are stored exactly as Spin stores them: the key itself,
 // unprefixed, as a Redis string holding the value's bytes. Spin ignores the
 // store label for Redis, so every label configured with the same URL shares
-// one keyspace (SPIN-COMPAT §5.6); so do Stores opened here without a
+// one keyspace (v1.5.1:crates/key-value-redis/src/lib.rs); so do Stores opened here without a
 // prefix. Data written by Spin is visible here and the other way round.
 // Options.KeyPrefix, a Spindle extension (runtime-config field key_prefix),
 // prepends a prefix to every key to isolate stores that share a database.

@@ -14,7 +14,7 @@
 //
 // # What is read
 //
-// As in Spin (SPIN-COMPAT §5.2, §5.6):
+// As in Spin (v1.5.1:crates/trigger/src/runtime_config.rs, v3.1.2:crates/factor-key-value/src/runtime_config/spin.rs):
 //
 //   - state_dir: the state directory; "" means none (the default store is
 //     then in memory). A relative value is kept as written and resolves

@@ -28,7 +28,7 @@ type OpenOptions struct {
 }
 
 // StateDirFor returns the state directory by Spin's precedence
-// (SPIN-COMPAT §5.2): flag, the value of a --state-dir option (nil when the
+// (v1.5.1:crates/trigger/src/runtime_config.rs): flag, the value of a --state-dir option (nil when the
 // option was not given; "" explicitly means none); else the file's
 // state_dir (again "" means none); else <appDir>/.spin for an app with a
 // local directory; else "". An empty result means no state directory: the

@@ -139,7 +139,7 @@ const notExpired = `NOT EXISTS (SELECT 1 FROM spindle_key_value_expiry e WHERE e
 const (
 	sqlGet    = `SELECT value FROM spin_key_value v WHERE store = ?1 AND key = ?2 AND ` + notExpired
 	sqlExists = `SELECT 1 FROM spin_key_value v WHERE store = ?1 AND key = ?2 AND ` + notExpired
-	// Spin's own upsert (spec §5.3).
+	// Spin's own upsert (v3.1.2:crates/key-value-spin/src/store.rs).
 	sqlSet    = `INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3) ON CONFLICT(store, key) DO UPDATE SET value = ?3`
 	sqlDelete = `DELETE FROM spin_key_value WHERE store = ?1 AND key = ?2`
 	// ?3 is the expiry time in Unix milliseconds.

@@ -3,7 +3,7 @@
 //
 //	spin_key_value(store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key))
 //
-// with the label in the store column (spec §5.3). A file written by Spin
+// with the label in the store column (v1.5.1:crates/key-value-sqlite/src/lib.rs). A file written by Spin
 // opens and reads here, and a file written here opens and reads in Spin.
 // The package needs cgo (github.com/mattn/go-sqlite3).
 //

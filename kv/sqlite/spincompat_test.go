@@ -14,7 +14,7 @@ import (
 )
 
 // Spin's statements, as in v1.5.1 crates/key-value-sqlite/src/lib.rs and
-// v3.1.2 crates/key-value-spin/src/store.rs (spec §5.3).
+// v3.1.2 crates/key-value-spin/src/store.rs.
 const (
 	spinCreate = `CREATE TABLE IF NOT EXISTS spin_key_value (
                            store TEXT NOT NULL,

@@ -1,7 +1,7 @@
 //go:build wasip1
 
 // Command kvcheck is a test guest that walks Spin's key-value test case
-// (spec §6.1, tests/testcases/key-value) through the spinguest SDK and
+// (v1.5.1:tests/testcases/key-value) through the spinguest SDK and
 // answers 200 with an empty body when every step behaved as Spin's does, or
 // 500 with the first discrepancy.
 package main
