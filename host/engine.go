@@ -25,6 +25,10 @@ const (
 	// once in one Engine (the size of its pooling allocator). See
 	// Options.MaxInstances for the address space each slot reserves.
 	DefaultMaxInstances = 256
+)
+
+// Fixed limits and intervals of every Engine; no option changes them.
+const (
 	// GuardSize is the inaccessible guard region wasmtime places before
 	// and after each linear memory slot of the pool.
 	GuardSize = 32 << 20
@@ -58,10 +62,11 @@ type Options struct {
 	// accesses that the reservation and guard do not cover. Zero means
 	// DefaultMaxMemory.
 	MaxMemory int64
-	// Timeout is the execution deadline of one instance, counted from
-	// Instantiate; the effective deadline is the earlier of this and the
-	// deadline of the context passed to Instantiate. Zero means
-	// DefaultTimeout.
+	// Timeout is the default execution timeout of an instance, counted
+	// from Instantiate; InstanceOptions.Timeout replaces it for one
+	// instance. The deadline of the context passed to Instantiate applies
+	// as well (the earlier wins). Zero means DefaultTimeout; negative
+	// means none.
 	Timeout time.Duration
 	// CacheDir is a directory for compiled modules, keyed by the wasm's
 	// SHA-256, the wasmtime version and the engine settings that affect
@@ -122,9 +127,6 @@ func NewEngine(opts *Options) (*Engine, error) {
 	}
 	if o.MaxInstances == 0 {
 		o.MaxInstances = DefaultMaxInstances
-	}
-	if o.Timeout < 0 {
-		return nil, fmt.Errorf("host: Options.Timeout %v is negative", o.Timeout)
 	}
 	if o.MaxMemory == 0 {
 		o.MaxMemory = DefaultMaxMemory
@@ -256,14 +258,18 @@ func (e *Engine) acquire(ctx context.Context, deadline time.Time) error {
 		return nil
 	default:
 	}
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
+	var expired <-chan time.Time // none for a zero deadline
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
 	case e.slots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for one of %d instance slots: %w", cap(e.slots), ctx.Err())
-	case <-t.C:
+	case <-expired:
 		return fmt.Errorf("waiting for one of %d instance slots: %w", cap(e.slots), errDeadline)
 	case <-e.stop:
 		return ErrClosed
