@@ -4,7 +4,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/textproto"
 	"slices"
+	"strconv"
 
 	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/internal/wagi"
@@ -147,6 +149,10 @@ func (h *Handler) putBuilder(b *requestBuilder) {
 	h.pool.Put(b)
 }
 
+// initialBodyBuffer bounds the buffer readBody starts with: the request's
+// Content-Length is the client's claim, not a size to allocate.
+const initialBodyBuffer = 64 << 10
+
 // readBody buffers the request body up to the limit. It returns a status
 // other than 0 when the request must be refused: 413 when the body is too
 // large, 400 when it cannot be read.
@@ -160,7 +166,7 @@ func (h *Handler) readBody(r *http.Request) ([]byte, int) {
 	}
 	var body []byte
 	if r.ContentLength > 0 {
-		body = make([]byte, 0, r.ContentLength)
+		body = make([]byte, 0, min(r.ContentLength, initialBodyBuffer))
 	}
 	var src io.Reader = r.Body
 	if limit >= 0 {
@@ -221,14 +227,42 @@ func (h *Handler) serveSpin(w http.ResponseWriter, r *http.Request, t *target, p
 }
 
 // writeResponse sends a guest's response. Headers are set, not added, so
-// for a repeated name the last value wins.
+// for a repeated name the last value wins (as Spin 1.x's
+// append_headers leaves them). The framing is the server's: a guest's
+// transfer-encoding and connection are dropped, and its content-length
+// only kept when it is the length of the body (or, for HEAD and 304 with
+// no body, any valid length). Only the guest's headers are sent: net/http
+// is kept from sniffing a Content-Type the guest never set.
 func writeResponse(w http.ResponseWriter, r *http.Request, resp *host.HTTPResponse) {
 	hdr := w.Header()
 	for _, f := range resp.Headers {
-		hdr.Set(f.Name, f.Value)
+		k := textproto.CanonicalMIMEHeaderKey(f.Name)
+		switch k {
+		case "Transfer-Encoding", "Connection":
+			continue
+		case "Content-Length":
+			if !validLength(f.Value, len(resp.Body), r.Method == http.MethodHead || resp.Status == http.StatusNotModified) {
+				continue
+			}
+		}
+		hdr[k] = []string{f.Value}
+	}
+	if _, ok := hdr["Content-Type"]; !ok {
+		hdr["Content-Type"] = nil // net/http sends no header for a nil value
 	}
 	w.WriteHeader(resp.Status)
 	if len(resp.Body) > 0 {
 		w.Write(resp.Body) //nolint:errcheck // the client may have gone; nothing to do
 	}
+}
+
+// validLength reports whether a guest's content-length v may be sent with
+// a body of n bytes: v is a decimal length equal to n, or, when the body
+// is not sent (noBody), any decimal length with an empty body.
+func validLength(v string, n int, noBody bool) bool {
+	l, err := strconv.ParseUint(v, 10, 63)
+	if err != nil || v == "" || v[0] == '+' {
+		return false
+	}
+	return l == uint64(n) || noBody && n == 0
 }
