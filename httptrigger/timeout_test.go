@@ -50,3 +50,17 @@ func TestTimeoutReplacesEngines(t *testing.T) {
 		})
 	}
 }
+
+// TestWagiTimeout: a WAGI guest that never returns is stopped at
+// Options.Timeout by the same mechanism as the Spin executor's (the
+// instance's timeout, enforced by the epoch callback; no
+// context.WithTimeout per request), and answered with 500.
+func TestWagiTimeout(t *testing.T) {
+	app := writeApp(t, v1App("/", "/...", "")+"executor = { type = \"wagi\" }\n", map[string]string{
+		"guest.wasm": `(module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))`,
+	})
+	h := newHandler(t, app, nil, &httptrigger.Options{Timeout: 50 * time.Millisecond})
+	if w := serve(h, httptest.NewRequest("GET", "/", nil)); w.Code != 500 || w.Body.Len() != 0 {
+		t.Errorf("status %d body %q, want 500 empty", w.Code, w.Body)
+	}
+}
