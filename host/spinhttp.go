@@ -138,18 +138,26 @@ func (c *Module) putLowerer(l *lowerer) {
 }
 
 // str queues a string block: realloc(0, 0, 1, len(s)) and a copy of s.
-// lower makes the copy lower-case ASCII.
-func (l *lowerer) str(what, s string, lower bool) error {
-	if uint64(len(s)) > math.MaxUint32 {
+// A header name (name set) is copied lower-case ASCII; a header value
+// names its header (in) in errors.
+func (l *lowerer) str(s string, name bool, in string) error {
+	if uint64(len(s)) > math.MaxUint32 || !utf8.ValidString(s) {
+		what := "uri"
+		switch {
+		case name:
+			what = "a header name"
+		case in != "":
+			what = "the value of header " + in
+		}
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidRequest, what)
+		}
 		return fmt.Errorf("%w: %s of %d bytes does not fit in guest memory", ErrInvalidRequest, what, len(s))
-	}
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalidRequest, what)
 	}
 	l.blocks = append(l.blocks, block{Align: 1, Size: uint32(len(s)), Copy: true})
 	start := len(l.data)
 	l.data = append(l.data, s...)
-	if lower {
+	if name {
 		for j, c := range l.data[start:] {
 			if 'A' <= c && c <= 'Z' {
 				l.data[start+j] = c + 'a' - 'A'
@@ -167,15 +175,15 @@ func (l *lowerer) prepare(req *HTTPRequest) error {
 		return fmt.Errorf("%w: %d headers and %d body bytes do not fit in guest memory", ErrInvalidRequest, n, len(req.Body))
 	}
 	l.blocks, l.data = l.blocks[:0], l.data[:0]
-	if err := l.str("uri", req.URI, false); err != nil {
+	if err := l.str(req.URI, false, ""); err != nil {
 		return err
 	}
 	l.blocks = append(l.blocks, block{Align: 4, Size: uint32(n) * 16})
 	for _, f := range req.Headers {
-		if err := l.str("header name", f.Name, true); err != nil {
+		if err := l.str(f.Name, true, ""); err != nil {
 			return err
 		}
-		if err := l.str("header "+f.Name, f.Value, false); err != nil {
+		if err := l.str(f.Value, false, f.Name); err != nil {
 			return err
 		}
 	}

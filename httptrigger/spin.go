@@ -260,8 +260,8 @@ func writeResponse(w http.ResponseWriter, r *http.Request, resp *host.HTTPRespon
 // a body of n bytes: v is a decimal length equal to n, or, when the body
 // is not sent (noBody), any decimal length with an empty body.
 func validLength(v string, n int, noBody bool) bool {
-	l, err := strconv.ParseUint(v, 10, 63)
-	if err != nil || v == "" || v[0] == '+' {
+	l, err := strconv.ParseUint(v, 10, 63) // digits only: no sign, no spaces
+	if err != nil {
 		return false
 	}
 	return l == uint64(n) || noBody && n == 0
