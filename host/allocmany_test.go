@@ -37,9 +37,9 @@ func memoryOf(t *testing.T, i *Instance) []byte {
 	return read(t, i, 0, uint32(size))
 }
 
-// blockData returns the data AllocMany needs for blocks: distinct bytes
+// blockData returns the data allocMany needs for blocks: distinct bytes
 // for every Copy block, consecutively.
-func blockData(blocks []Block) []byte {
+func blockData(blocks []block) []byte {
 	var data []byte
 	for _, b := range blocks {
 		if b.Copy {
@@ -51,7 +51,7 @@ func blockData(blocks []Block) []byte {
 	return data
 }
 
-// TestAllocManyMatchesAllocAndWrite shows that AllocMany does what one
+// TestAllocManyMatchesAllocAndWrite shows that allocMany does what one
 // Alloc per block plus one Write per Copy block would, in the same order:
 // the guest's allocator sees the same (align, size) calls, the blocks get
 // the same pointers, and the two memories end up byte-for-byte equal
@@ -62,9 +62,9 @@ func TestAllocManyMatchesAllocAndWrite(t *testing.T) {
 	c := compile(t, e, guestWAT(allocManyExtra), Config{})
 	tests := []struct {
 		name   string
-		blocks []Block
+		blocks []block
 	}{
-		{"strings and return areas", []Block{
+		{"strings and return areas", []block{
 			{Align: 1, Size: 6, Copy: true},
 			{Align: 4, Size: 16},
 			{Align: 1, Size: 0, Copy: true},
@@ -72,9 +72,9 @@ func TestAllocManyMatchesAllocAndWrite(t *testing.T) {
 			{Align: 2, Size: 3},
 			{Align: 1, Size: 1, Copy: true},
 		}},
-		{"one block", []Block{{Align: 1, Size: 5, Copy: true}}},
-		{"no copies", []Block{{Align: 4, Size: 8}, {Align: 8, Size: 8}}},
-		{"grows memory", []Block{
+		{"one block", []block{{Align: 1, Size: 5, Copy: true}}},
+		{"no copies", []block{{Align: 4, Size: 8}, {Align: 8, Size: 8}}},
+		{"grows memory", []block{
 			{Align: 1, Size: 7, Copy: true},
 			{Align: 4, Size: 150 << 10, Copy: true},
 			{Align: 4, Size: 9, Copy: true},
@@ -92,8 +92,8 @@ func TestAllocManyMatchesAllocAndWrite(t *testing.T) {
 			if err := many.Write(1024, prefill); err != nil {
 				t.Fatal(err)
 			}
-			blocks := append([]Block(nil), tt.blocks...)
-			if err := many.AllocMany(blocks, data); err != nil {
+			blocks := append([]block(nil), tt.blocks...)
+			if err := many.allocMany(blocks, data); err != nil {
 				t.Fatal(err)
 			}
 
@@ -108,7 +108,7 @@ func TestAllocManyMatchesAllocAndWrite(t *testing.T) {
 					t.Fatal(err)
 				}
 				if blocks[k].Ptr != p {
-					t.Errorf("block %d: AllocMany Ptr %#x, Alloc %#x", k, blocks[k].Ptr, p)
+					t.Errorf("block %d: allocMany Ptr %#x, Alloc %#x", k, blocks[k].Ptr, p)
 				}
 				if b.Copy {
 					if err := one.Write(p, data[off:off+int(b.Size)]); err != nil {
@@ -133,10 +133,10 @@ func TestAllocManyMatchesAllocAndWrite(t *testing.T) {
 				t.Errorf("realloc calls %v, want %v", got, want)
 			}
 			if m, o := memoryOf(t, many), memoryOf(t, one); !bytes.Equal(m, o) {
-				t.Errorf("memories differ: AllocMany %d bytes, Alloc+Write %d bytes", len(m), len(o))
+				t.Errorf("memories differ: allocMany %d bytes, Alloc+Write %d bytes", len(m), len(o))
 			}
 
-			// A Call after AllocMany works and sees the copied bytes.
+			// A Call after allocMany works and sees the copied bytes.
 			for k, b := range blocks {
 				if b.Copy && b.Size > 0 {
 					if got := call(t, many, "load8", uint64(b.Ptr))[0]; byte(got) != read(t, many, b.Ptr, 1)[0] || byte(got) == fill {
@@ -144,8 +144,8 @@ func TestAllocManyMatchesAllocAndWrite(t *testing.T) {
 					}
 				}
 			}
-			if err := many.AllocMany([]Block{{Align: 1, Size: 3, Copy: true}}, []byte("abc")); err != nil {
-				t.Fatalf("second AllocMany: %v", err)
+			if err := many.allocMany([]block{{Align: 1, Size: 3, Copy: true}}, []byte("abc")); err != nil {
+				t.Fatalf("second allocMany: %v", err)
 			}
 		})
 	}
@@ -165,7 +165,7 @@ const badReallocWAT = `(module
   (func (export "calls") (result i32) (i32.load (i32.const 0)))
 )`
 
-// TestAllocManyErrors shows AllocMany's failures: a block outside memory
+// TestAllocManyErrors shows allocMany's failures: a block outside memory
 // or a trapping allocator is ErrTrap (naming the component), with the Ptr
 // of the blocks made before it set; bad input is refused before the guest
 // runs; missing exports are ErrMissingExport; a closed instance ErrClosed.
@@ -187,8 +187,8 @@ func TestAllocManyErrors(t *testing.T) {
 			if err := i.Write(8, binary.LittleEndian.AppendUint32(nil, tt.ptr)); err != nil {
 				t.Fatal(err)
 			}
-			blocks := []Block{{Align: 1, Size: 4, Copy: true}, {Align: 1, Size: 8, Copy: true}, {Align: 1, Size: 2}}
-			err := i.AllocMany(blocks, []byte("abcd12345678"))
+			blocks := []block{{Align: 1, Size: 4, Copy: true}, {Align: 1, Size: 8, Copy: true}, {Align: 1, Size: 2}}
+			err := i.allocMany(blocks, []byte("abcd12345678"))
 			if tt.ok {
 				if err != nil {
 					t.Fatal(err)
@@ -216,10 +216,10 @@ func TestAllocManyErrors(t *testing.T) {
 	good := compile(t, e, guestWAT(allocManyExtra), Config{ID: "good"})
 	t.Run("data length mismatch", func(t *testing.T) {
 		i := instantiate(t, good)
-		blocks := []Block{{Align: 1, Size: 4, Copy: true}, {Align: 1, Size: 4}}
+		blocks := []block{{Align: 1, Size: 4, Copy: true}, {Align: 1, Size: 4}}
 		reportedAsTrap := false
 		for _, data := range [][]byte{nil, []byte("abc"), []byte("abcde"), []byte("abcdefgh")} {
-			err := i.AllocMany(blocks, data)
+			err := i.allocMany(blocks, data)
 			if err == nil {
 				t.Errorf("%d bytes of data for 4 accepted", len(data))
 				continue
@@ -238,7 +238,7 @@ func TestAllocManyErrors(t *testing.T) {
 	})
 	t.Run("zero blocks", func(t *testing.T) {
 		i := instantiate(t, good)
-		if err := i.AllocMany(nil, nil); err != nil {
+		if err := i.allocMany(nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if got := allocLog(t, i); len(got) != 0 {
@@ -254,8 +254,8 @@ func TestAllocManyErrors(t *testing.T) {
 		    (i32.mul (global.get $n) (i32.const 64)))
 		  (func (export "ok") (result i32) (i32.const 7)))`, Config{ID: "trapper"})
 		i := instantiate(t, c)
-		blocks := []Block{{Align: 1, Size: 1}, {Align: 1, Size: 1}, {Align: 1, Size: 1}, {Align: 1, Size: 1}}
-		err := i.AllocMany(blocks, nil)
+		blocks := []block{{Align: 1, Size: 1}, {Align: 1, Size: 1}, {Align: 1, Size: 1}, {Align: 1, Size: 1}}
+		err := i.allocMany(blocks, nil)
 		if !errors.Is(err, ErrTrap) || !strings.Contains(err.Error(), `"trapper"`) || !strings.Contains(err.Error(), "unreachable") {
 			t.Fatalf("err = %v, want ErrTrap naming the component and the trap", err)
 		}
@@ -274,7 +274,7 @@ func TestAllocManyErrors(t *testing.T) {
 		}
 		defer i.Close()
 		cancel()
-		err = i.AllocMany([]Block{{Align: 1, Size: 1}}, nil)
+		err = i.allocMany([]block{{Align: 1, Size: 1}}, nil)
 		if !errors.Is(err, ErrTrap) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("err = %v, want ErrTrap and context.Canceled", err)
 		}
@@ -284,8 +284,8 @@ func TestAllocManyErrors(t *testing.T) {
 		if err := i.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if err := i.AllocMany([]Block{{Align: 1, Size: 1}}, nil); !errors.Is(err, ErrClosed) {
-			t.Errorf("AllocMany after Close = %v, want ErrClosed", err)
+		if err := i.allocMany([]block{{Align: 1, Size: 1}}, nil); !errors.Is(err, ErrClosed) {
+			t.Errorf("allocMany after Close = %v, want ErrClosed", err)
 		}
 	})
 
@@ -306,17 +306,17 @@ func TestAllocManyErrors(t *testing.T) {
 	for _, tt := range missing {
 		t.Run(tt.name, func(t *testing.T) {
 			i := instantiate(t, compile(t, e, tt.wat, Config{}))
-			if err := i.AllocMany([]Block{{Align: 1, Size: 2, Copy: true}}, []byte("hi")); !errors.Is(err, ErrMissingExport) {
-				t.Errorf("AllocMany = %v, want ErrMissingExport", err)
+			if err := i.allocMany([]block{{Align: 1, Size: 2, Copy: true}}, []byte("hi")); !errors.Is(err, ErrMissingExport) {
+				t.Errorf("allocMany = %v, want ErrMissingExport", err)
 			}
 		})
 	}
 	t.Run("realloc with i64 values", func(t *testing.T) {
 		i := instantiate(t, compile(t, e, `(module (memory (export "memory") 1)
 		  (func (export "canonical_abi_realloc") (param i64 i64 i64 i64) (result i64) (i64.const 64)))`, Config{}))
-		err := i.AllocMany([]Block{{Align: 1, Size: 2, Copy: true}}, []byte("hi"))
+		err := i.allocMany([]block{{Align: 1, Size: 2, Copy: true}}, []byte("hi"))
 		if !errors.Is(err, ErrMissingExport) {
-			t.Errorf("AllocMany = %v, want ErrMissingExport", err)
+			t.Errorf("allocMany = %v, want ErrMissingExport", err)
 		}
 	})
 }

@@ -57,8 +57,8 @@
 //     is empty unless InstanceOptions.Stdin is set. A module that imports
 //     nothing from WASI gets no WASI context at all (it could not reach
 //     one), which saves its set-up and teardown on every instance.
-//   - key-value: implemented as Spin v1.5.1 does (spec §3.5, §5.1); see
-//     below.
+//   - key-value: implemented as Spin v1.5.1 does
+//     (v1.5.1:wit/ephemeral/key-value.wit); see below.
 //   - spin-config.get-config: served from Config.Variables.
 //   - anything else (outbound-redis, wasi-outbound-http, outbound-pg,
 //     outbound-mysql, sqlite, llm, …, and Spindle's own imports when the
@@ -110,7 +110,11 @@
 // the call successfully; another status is an [*ExitError].
 //
 // The instance's deadline is the earlier of the context's deadline and
-// Options.Timeout from instantiation. On every epoch tick while guest code
+// its timeout from instantiation. One rule makes the timeouts compose:
+// InstanceOptions.Timeout, when set, replaces the engine's
+// Options.Timeout for that instance, longer or shorter; zero means the
+// engine's ([DefaultTimeout] unless set); negative means none, at either
+// level (the context still ends the call). On every epoch tick while guest code
 // runs, a callback checks the deadline and the context: a guest past its
 // deadline, or whose context was cancelled, is stopped within about one
 // [EpochInterval], and the call fails with an error matching ErrTrap and
@@ -124,7 +128,36 @@
 // it.
 //
 // [Module.Call] is a convenience for platforms that are not HTTP: a fresh
-// instance, one call, closed again.
+// instance, one call, closed again. [Instance.Alloc], [Instance.Write],
+// [Instance.Read] and [Instance.Free] stay exported for such platforms
+// alone: a custom trigger (Spin 1.x's Redis trigger calls
+// handle-redis-message with a list<u8> payload) has to lower its
+// arguments and lift its results itself. HTTP needs none of them.
+//
+// # HTTP
+//
+// [HTTPHandler] is the one HTTP-call interface: HandleHTTP(ctx, request,
+// instance options) with plain Go types ([HTTPRequest], [HTTPResponse],
+// [HTTPField]). [*Module] implements it with the Spin 1.x ABI
+// (handle-http-request in the old wit-bindgen canonical ABI,
+// v1.5.1:wit/ephemeral/spin-http.wit), the only place that ABI lives; a
+// WebAssembly component's wasi:http/incoming-handler will implement the
+// same interface, and package httptrigger calls nothing else.
+//
+// A request is lowered exactly as Spin's generated bindings do, one
+// canonical_abi_realloc(0, 0, align, size) per string and list in their
+// order (URI, header array, each name and value, the empty params, the
+// body), all of them in one crossing into the engine; no timer is started
+// per request (the epoch callback enforces the deadline). The method must
+// be one of the ABI's seven ([ErrMethodNotAllowed] otherwise) and every
+// string valid UTF-8 ([ErrInvalidRequest]); both are checked before the
+// guest runs. The response is lifted and every guest allocation it names
+// freed with the size and alignment it was made with. Its headers are
+// bounded by HTTPRequest.MaxResponseHeaders and MaxResponseHeaderBytes
+// (defaults [DefaultMaxResponseHeaders], [DefaultMaxResponseHeaderBytes];
+// checked before the host allocates for them); its body by the guest's
+// linear memory, where it had to fit (Options.MaxMemory). A malformed or
+// oversized response, like a trap, is an error matching [ErrTrap].
 //
 // # Safety
 //
@@ -146,7 +179,8 @@
 //
 // Pooling, InstancePre, unchecked calls, the epoch callback, the WASI
 // context (built in one C call, output through wasi_config_set_stdout_custom)
-// and batched allocation come from internal/wasmtimex, a cgo shim over
+// and the batched allocation HandleHTTP lowers requests with come from
+// internal/wasmtimex, a cgo shim over
 // wasmtime's C API whose layout tests fail if a wasmtime-go upgrade breaks
 // it; revisit it on every upgrade.
 package host

@@ -25,6 +25,10 @@ const (
 	// once in one Engine (the size of its pooling allocator). See
 	// Options.MaxInstances for the address space each slot reserves.
 	DefaultMaxInstances = 256
+)
+
+// Fixed limits and intervals of every Engine; no option changes them.
+const (
 	// GuardSize is the inaccessible guard region wasmtime places before
 	// and after each linear memory slot of the pool.
 	GuardSize = 32 << 20
@@ -42,7 +46,7 @@ const (
 	// same (DEFAULT_STORE_TABLE_CAPACITY in
 	// v1.5.1:crates/key-value/src/lib.rs), although its runtime builds the
 	// table with u32::MAX (v1.5.1:crates/key-value/src/host_component.rs,
-	// v3.0.0:crates/factor-key-value/src/lib.rs).
+	// v3.1.2:crates/factor-key-value/src/lib.rs).
 	DefaultMaxKeyValueHandles = 256
 )
 
@@ -65,10 +69,11 @@ type Options struct {
 	// accesses that the reservation and guard do not cover. Zero means
 	// DefaultMaxMemory.
 	MaxMemory int64
-	// Timeout is the execution deadline of one instance, counted from
-	// Instantiate; the effective deadline is the earlier of this and the
-	// deadline of the context passed to Instantiate. Zero means
-	// DefaultTimeout.
+	// Timeout is the default execution timeout of an instance, counted
+	// from Instantiate; InstanceOptions.Timeout replaces it for one
+	// instance. The deadline of the context passed to Instantiate applies
+	// as well (the earlier wins). Zero means DefaultTimeout; negative
+	// means none.
 	Timeout time.Duration
 	// CacheDir is a directory for compiled modules, keyed by the wasm's
 	// SHA-256, the wasmtime version and the engine settings that affect
@@ -94,7 +99,8 @@ type Options struct {
 	// hold open at once; key-value open then answers store-table-full
 	// (error tag 0) until the guest closes one. Each handle costs the host
 	// a table entry of a few dozen bytes, outside MaxMemory, so this bounds
-	// that memory too. Zero means DefaultMaxKeyValueHandles.
+	// that memory too. Zero means DefaultMaxKeyValueHandles; negative means
+	// no limit but the 32-bit handle space, as in Spin.
 	MaxKeyValueHandles int
 	// DefineImports, if set, is called with each component's linker after
 	// WASI is defined and before Spindle's imports, so an embedder can
@@ -153,14 +159,8 @@ func NewEngine(opts *Options) (*Engine, error) {
 	if o.MaxInstances == 0 {
 		o.MaxInstances = DefaultMaxInstances
 	}
-	if o.MaxKeyValueHandles < 0 {
-		return nil, fmt.Errorf("host: Options.MaxKeyValueHandles %d is negative", o.MaxKeyValueHandles)
-	}
 	if o.MaxKeyValueHandles == 0 {
 		o.MaxKeyValueHandles = DefaultMaxKeyValueHandles
-	}
-	if o.Timeout < 0 {
-		return nil, fmt.Errorf("host: Options.Timeout %v is negative", o.Timeout)
 	}
 	if o.MaxMemory == 0 {
 		o.MaxMemory = DefaultMaxMemory
@@ -308,14 +308,18 @@ func (e *Engine) acquire(ctx context.Context, deadline time.Time) error {
 		return e.checkOpen()
 	default:
 	}
-	t := time.NewTimer(time.Until(deadline))
-	defer t.Stop()
+	var expired <-chan time.Time // none for a zero deadline
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		expired = t.C
+	}
 	select {
 	case e.slots <- struct{}{}:
 		return e.checkOpen()
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for one of %d instance slots: %w", cap(e.slots), ctx.Err())
-	case <-t.C:
+	case <-expired:
 		return fmt.Errorf("waiting for one of %d instance slots: %w", cap(e.slots), errDeadline)
 	case <-e.stop:
 		return ErrClosed

@@ -39,7 +39,7 @@ var (
 // ExitError reports that the guest called WASI proc_exit with a non-zero
 // status. It matches ErrTrap. (proc_exit(0) ends a call successfully.)
 type ExitError struct {
-	// Component is the id of the component that exited.
+	// Module is the id (Config.ID) of the module that exited.
 	Module string
 	// Status is the exit status the guest passed to proc_exit.
 	Status int

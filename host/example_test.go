@@ -2,11 +2,11 @@ package host_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"log"
 	"os"
+	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
 	"github.com/spindlekv/spindle/host"
@@ -150,10 +150,12 @@ func ExampleInstance() {
 	// Output: HELLO, SPINDLE
 }
 
-// AllocMany lowers several strings in one crossing into the engine, with
-// one canonical_abi_realloc call per string, in order, as the Spin ABI
-// requires.
-func ExampleInstance_AllocMany() {
+// HandleHTTP runs one request through a Spin 1.x guest: a fresh
+// instance, the request lowered into it, handle-http-request called and
+// the response lifted and checked. This guest answers 200 with a
+// content-type header and the request's URI, followed by the name of its
+// first header (lower-cased by the ABI), as the body.
+func ExampleModule_HandleHTTP() {
 	ctx := context.Background()
 	wasm, err := wasmtime.Wat2Wasm(`(module
 	  (memory (export "memory") 1)
@@ -163,16 +165,32 @@ func ExampleInstance_AllocMany() {
 	    (local.set $p (global.get $bump))
 	    (global.set $bump (i32.add (global.get $bump) (local.get 3)))
 	    (local.get $p))
-	  ;; total length of n (ptr, len) pairs at $arr
-	  (func (export "total") (param $arr i32) (param $n i32) (result i32)
-	    (local $sum i32)
-	    (block $done (loop $l
-	      (br_if $done (i32.eqz (local.get $n)))
-	      (local.set $sum (i32.add (local.get $sum) (i32.load offset=4 (local.get $arr))))
-	      (local.set $arr (i32.add (local.get $arr) (i32.const 8)))
-	      (local.set $n (i32.sub (local.get $n) (i32.const 1)))
-	      (br $l)))
-	    (local.get $sum)))`)
+	  (func (export "canonical_abi_free") (param i32 i32 i32))
+	  (data (i32.const 16) "content-type")
+	  (data (i32.const 32) "text/plain")
+	  (func (export "handle-http-request")
+	    (param $method i32) (param $uri i32) (param $uriLen i32) (param $hdrs i32) (param $nh i32)
+	    (param i32 i32 i32 i32 i32) (result i32)
+	    (local $name i32) (local $nameLen i32)
+	    (local.set $name (i32.load (local.get $hdrs)))
+	    (local.set $nameLen (i32.load offset=4 (local.get $hdrs)))
+	    ;; body: uri then the first header's name, at 4096
+	    (memory.copy (i32.const 4096) (local.get $uri) (local.get $uriLen))
+	    (memory.copy (i32.add (i32.const 4096) (local.get $uriLen)) (local.get $name) (local.get $nameLen))
+	    ;; one header: (16, 12, 32, 10) at 128
+	    (i32.store (i32.const 128) (i32.const 16))
+	    (i32.store (i32.const 132) (i32.const 12))
+	    (i32.store (i32.const 136) (i32.const 32))
+	    (i32.store (i32.const 140) (i32.const 10))
+	    ;; return area at 64: status, some(headers), some(body)
+	    (i32.store16 (i32.const 64) (i32.const 200))
+	    (i32.store8 (i32.const 68) (i32.const 1))
+	    (i32.store (i32.const 72) (i32.const 128))
+	    (i32.store (i32.const 76) (i32.const 1))
+	    (i32.store8 (i32.const 80) (i32.const 1))
+	    (i32.store (i32.const 84) (i32.const 4096))
+	    (i32.store (i32.const 88) (i32.add (local.get $uriLen) (local.get $nameLen)))
+	    (i32.const 64)))`)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -181,44 +199,27 @@ func ExampleInstance_AllocMany() {
 		log.Fatal(err)
 	}
 	defer engine.Close()
-	comp, err := engine.Compile(ctx, host.Config{ID: "total", Wasm: wasm})
+	mod, err := engine.Compile(ctx, host.Config{ID: "echo", Wasm: wasm})
 	if err != nil {
 		log.Fatal(err)
 	}
-	inst, err := comp.Instantiate(ctx, nil)
+	var h host.HTTPHandler = mod
+	resp, err := h.HandleHTTP(ctx, &host.HTTPRequest{
+		Method:  "GET",
+		URI:     "/hello?x=1",
+		Headers: []host.HTTPField{{Name: "X-Trace", Value: "1"}},
+	}, &host.InstanceOptions{Timeout: 5 * time.Second})
 	if err != nil {
 		log.Fatal(err)
 	}
-	defer inst.Close()
+	fmt.Println(resp.Status, resp.Headers, string(resp.Body))
 
-	words := []string{"fresh", "instance", "per", "request"}
-	var data []byte
-	var blocks []host.Block
-	for _, w := range words {
-		blocks = append(blocks, host.Block{Align: 1, Size: uint32(len(w)), Copy: true})
-		data = append(data, w...)
-	}
-	// The (ptr, len) array is allocated last and written once the
-	// strings' addresses are known.
-	blocks = append(blocks, host.Block{Align: 4, Size: uint32(8 * len(words))})
-	if err := inst.AllocMany(blocks, data); err != nil {
-		log.Fatal(err)
-	}
-	arr := make([]byte, 0, 8*len(words))
-	for _, b := range blocks[:len(words)] {
-		arr = binary.LittleEndian.AppendUint32(arr, b.Ptr)
-		arr = binary.LittleEndian.AppendUint32(arr, b.Size)
-	}
-	table := blocks[len(words)].Ptr
-	if err := inst.Write(table, arr); err != nil {
-		log.Fatal(err)
-	}
-	res, err := inst.Call("total", uint64(table), uint64(len(words)))
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(res[0], "bytes in", len(words), "strings")
-	// Output: 23 bytes in 4 strings
+	// A method the Spin 1.x ABI has no case for never reaches the guest.
+	_, err = h.HandleHTTP(ctx, &host.HTTPRequest{Method: "PROPFIND", URI: "/"}, nil)
+	fmt.Println(errors.Is(err, host.ErrMethodNotAllowed))
+	// Output:
+	// 200 [{content-type text/plain}] /hello?x=1x-trace
+	// true
 }
 
 // A WebAssembly component (what Spin 2+ SDKs build) fails Compile with an

@@ -70,8 +70,20 @@ func TestKeyValueHandleCap(t *testing.T) {
 	}
 }
 
+// TestMaxKeyValueHandlesNegative: a negative MaxKeyValueHandles lifts the
+// cap (as every negative limit in Spindle means none): a guest opens more
+// than the default number of handles.
 func TestMaxKeyValueHandlesNegative(t *testing.T) {
-	if _, err := NewEngine(&Options{MaxKeyValueHandles: -1}); err == nil {
-		t.Fatal("NewEngine accepted a negative MaxKeyValueHandles")
+	e := testEngine(t, &Options{MaxKeyValueHandles: -1})
+	c := compile(t, e, guestWAT(openLoopWAT), Config{
+		KeyValueStores: []string{"default"},
+		Stores:         kv.Stores{"default": newMapStore()},
+	})
+	h := newHarness(t, c)
+	p, n := h.str("default")
+	r := newRet(t, h.i)
+	const want = 4 * DefaultMaxKeyValueHandles
+	if got := call(t, h.i, "open-loop", p, n, want, r)[0]; got != want {
+		t.Fatalf("open-loop opened %d handles with no cap, want %d", got, want)
 	}
 }

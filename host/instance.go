@@ -25,10 +25,12 @@ type InstanceOptions struct {
 	// Stdout captures standard output for this instance (used by WAGI);
 	// nil means the component's default.
 	Stdout io.Writer
-	// Timeout, if positive, also bounds the instance's deadline to
-	// Timeout from Instantiate, on top of ctx's deadline and
-	// Options.Timeout. It costs less than a context.WithTimeout: no timer
-	// is started unless the instance waits for a slot or uses a store.
+	// Timeout is the instance's execution timeout, counted from
+	// Instantiate, in place of the engine's Options.Timeout: longer or
+	// shorter. Zero means Options.Timeout; negative means none. ctx's
+	// deadline applies as well (the earlier wins). It costs less than a
+	// context.WithTimeout: no timer is started unless the instance waits
+	// for a slot or uses a store.
 	Timeout time.Duration
 }
 
@@ -90,7 +92,8 @@ type Instance struct {
 }
 
 // Instantiate makes a fresh, isolated instance. Its execution deadline is
-// the earlier of ctx's deadline and now+Options.Timeout; cancelling ctx
+// the earlier of ctx's deadline and now plus its timeout
+// (InstanceOptions.Timeout, or else Options.Timeout); cancelling ctx
 // interrupts guest code running in it, and ctx is passed to the key-value
 // stores the guest uses. If the module exports _initialize (a WASI
 // reactor such as a standard-Go guest) it is called; _start never is.
@@ -120,6 +123,9 @@ func (c *Module) Instantiate(ctx context.Context, opts *InstanceOptions) (*Insta
 		start:      now,
 		deadline:   c.deadline(ctx, now, o.Timeout),
 		maxHandles: uint64(c.e.opts.MaxKeyValueHandles),
+	}
+	if c.e.opts.MaxKeyValueHandles < 0 {
+		st.maxHandles = 1 << 32 // every handle a u32 can name
 	}
 	st.guest.st = st
 	if err := c.e.acquire(ctx, st.deadline); err != nil {
@@ -180,6 +186,9 @@ func (c *Module) Instantiate(ctx context.Context, opts *InstanceOptions) (*Insta
 // context, also cancelled at the instance deadline, so a hung store call
 // cannot outlive it.
 func (st *instanceState) storeCtx() context.Context {
+	if st.deadline.IsZero() {
+		return st.ctx // no deadline of its own
+	}
 	if d, ok := st.ctx.Deadline(); ok && !d.After(st.deadline) {
 		return st.ctx // already ends by the deadline
 	}
@@ -197,7 +206,7 @@ func (st *instanceState) onEpoch() (uint64, error) {
 	if err := st.ctx.Err(); err != nil {
 		return 0, err
 	}
-	if !time.Now().Before(st.deadline) {
+	if !st.deadline.IsZero() && !time.Now().Before(st.deadline) {
 		return 0, errDeadline
 	}
 	return 1, nil
@@ -256,9 +265,10 @@ func (c *Module) wasiConfig(i *Instance, o *InstanceOptions) *wasmtimex.WASIConf
 	return w
 }
 
-// Deadline returns the instance's execution deadline: the earliest of
-// ctx's deadline, Options.Timeout and InstanceOptions.Timeout from
-// Instantiate.
+// Deadline returns the instance's execution deadline: the earlier of
+// ctx's deadline and the instance's timeout (InstanceOptions.Timeout, or
+// else Options.Timeout) from Instantiate; the zero Time when there is
+// neither.
 func (i *Instance) Deadline() time.Time { return i.st.deadline }
 
 // Module returns the module this instance was made from.
@@ -432,25 +442,25 @@ func (i *Instance) Alloc(align, size uint32) (uint32, error) {
 	return ptr, nil
 }
 
-// Block is one allocation made by Instance.AllocMany.
-type Block struct {
+// block is one allocation made by Instance.allocMany.
+type block struct {
 	// Align and Size are canonical_abi_realloc's alignment and size.
 	Align, Size uint32
-	// Ptr is set by AllocMany to the block's address.
+	// Ptr is set by allocMany to the block's address.
 	Ptr uint32
-	// Copy makes the next Size bytes of AllocMany's data the contents of
-	// the block; without it the block is left for the caller to Write.
+	// Copy makes the next Size bytes of allocMany's data the contents of
+	// the block; without it the block is left for the caller to write.
 	Copy bool
-	_    [3]byte // Block has wasmtimex.Alloc's layout (see allocsOf)
+	_    [3]byte // block has wasmtimex.Alloc's layout (see allocsOf)
 }
 
 // allocsOf views blocks as the wasmtimex.Alloc slice it is laid out as
-// (TestBlockLayout checks), so AllocMany copies nothing.
-func allocsOf(blocks []Block) []wasmtimex.Alloc {
+// (TestBlockLayout checks), so allocMany copies nothing.
+func allocsOf(blocks []block) []wasmtimex.Alloc {
 	return unsafe.Slice((*wasmtimex.Alloc)(unsafe.Pointer(unsafe.SliceData(blocks))), len(blocks))
 }
 
-// AllocMany allocates the blocks in order, each with one call of
+// allocMany allocates the blocks in order, each with one call of
 // canonical_abi_realloc(0, 0, Align, Size), checks that each lies inside
 // linear memory (else ErrTrap), and copies the contents of the blocks
 // marked Copy from data, consecutively (len(data) must be their total
@@ -458,7 +468,7 @@ func allocsOf(blocks []Block) []wasmtimex.Alloc {
 // same order, but crosses into the engine once: lowering a request with
 // many strings costs one call instead of two per string. On failure the
 // Ptr of the blocks already made is set.
-func (i *Instance) AllocMany(blocks []Block, data []byte) error {
+func (i *Instance) allocMany(blocks []block, data []byte) error {
 	if err := i.check("alloc"); err != nil {
 		return err
 	}

@@ -518,7 +518,6 @@ func TestNewEngineOptions(t *testing.T) {
 	}{
 		{name: "nil means defaults", opts: nil},
 		{name: "negative memory", opts: &Options{MaxMemory: -1}, wantErr: "MaxMemory"},
-		{name: "negative timeout", opts: &Options{Timeout: -time.Second}, wantErr: "Timeout"},
 		{name: "negative instances", opts: &Options{MaxInstances: -1}, wantErr: "MaxInstances"},
 	}
 	for _, tt := range tests {

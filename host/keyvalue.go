@@ -21,7 +21,7 @@ const (
 
 // kvResultSize is the size of every key-value return area:
 // expected<T, error> with tag at +0 and payload at +4.
-const kvResultSize = 16
+const kvResultSize = resultSize
 
 // kvError is an error result to be written into the return area.
 type kvError struct {
@@ -31,24 +31,7 @@ type kvError struct {
 
 // writeKVErr writes err(e) into the return area at ret.
 func writeKVErr(g guest, ret uint32, e kvError) error {
-	var ptr, n uint32
-	if e.tag == kvErrIO {
-		var err error
-		if ptr, n, err = lowerBytes(g, 1, []byte(e.msg)); err != nil {
-			return err
-		}
-	}
-	area, err := retArea(g, ret, kvResultSize)
-	if err != nil {
-		return err
-	}
-	area[0] = 1
-	area[4] = e.tag
-	if e.tag == kvErrIO {
-		put32(area, 8, ptr)
-		put32(area, 12, n)
-	}
-	return nil
+	return writeErr(g, ret, e.tag, e.msg, e.tag == kvErrIO)
 }
 
 // ioError maps a store error to the io variant with the error's text.
@@ -101,13 +84,7 @@ func kvOpen(st *instanceState, g guest, a []uint64) error {
 	if !ok {
 		return writeKVErr(g, ret, kvError{tag: kvErrStoreTableFull})
 	}
-	area, err := retArea(g, ret, kvResultSize)
-	if err != nil {
-		return err
-	}
-	area[0] = 0
-	put32(area, 4, h)
-	return nil
+	return writeOK(g, ret, h)
 }
 
 // newHandle stores s under the next free handle. Handles start at 0 and
@@ -163,14 +140,7 @@ func kvGet(st *instanceState, g guest, a []uint64) error {
 	if err != nil {
 		return err
 	}
-	area, err := retArea(g, ret, kvResultSize)
-	if err != nil {
-		return err
-	}
-	area[0] = 0
-	put32(area, 4, ptr)
-	put32(area, 8, n)
-	return nil
+	return writeOK(g, ret, ptr, n)
 }
 
 // kvSet implements set(store, key_ptr, key_len, val_ptr, val_len, ret).
@@ -200,16 +170,6 @@ func kvSet(st *instanceState, g guest, a []uint64) error {
 	return writeOK(g, ret)
 }
 
-// writeOK writes ok(()) into the return area.
-func writeOK(g guest, ret uint32) error {
-	area, err := retArea(g, ret, kvResultSize)
-	if err != nil {
-		return err
-	}
-	area[0] = 0
-	return nil
-}
-
 // kvDelete implements delete(store, key_ptr, key_len, ret).
 func kvDelete(st *instanceState, g guest, a []uint64) error {
 	s, key, ret, err := keyCall(st, g, a)
@@ -232,16 +192,7 @@ func kvExists(st *instanceState, g guest, a []uint64) error {
 	if err != nil {
 		return writeKVErr(g, ret, ioError(err))
 	}
-	area, err := retArea(g, ret, kvResultSize)
-	if err != nil {
-		return err
-	}
-	area[0] = 0
-	area[4] = 0
-	if found {
-		area[4] = 1
-	}
-	return nil
+	return writeOKBool(g, ret, found)
 }
 
 // kvGetKeys implements get-keys(store, ret): the outer array is allocated
@@ -285,14 +236,7 @@ func kvGetKeys(st *instanceState, g guest, a []uint64) error {
 		put32(elem, 0, ptr)
 		put32(elem, 4, kn)
 	}
-	area, err := retArea(g, ret, kvResultSize)
-	if err != nil {
-		return err
-	}
-	area[0] = 0
-	put32(area, 4, arr)
-	put32(area, 8, n)
-	return nil
+	return writeOK(g, ret, arr, n)
 }
 
 // kvClose implements close(store); an unknown handle is ignored.

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/bytecodealliance/wasmtime-go/v39"
@@ -83,6 +84,8 @@ type Module struct {
 	// usesWASI reports an import from WASI preview 1; a module without
 	// one gets no WASI context (it could not reach it).
 	usesWASI bool
+	// lowerers pools HandleHTTP's scratch buffers (*lowerer).
+	lowerers sync.Pool
 }
 
 // Indexes in Module.hot.
@@ -366,13 +369,19 @@ func (c *Module) HasMemory() bool { return c.hasMemory }
 // and that were linked as stubs which trap when called.
 func (c *Module) Stubs() []string { return slices.Clone(c.stubs) }
 
-// deadline returns the instance deadline for ctx.
+// deadline returns the instance deadline for ctx (the zero Time for
+// none): the earlier of ctx's deadline and now plus the instance's
+// timeout, which is InstanceOptions.Timeout (timeout) unless that is
+// zero, then the engine's Options.Timeout. A negative timeout is none.
 func (c *Module) deadline(ctx context.Context, now time.Time, timeout time.Duration) time.Time {
-	d := now.Add(c.e.opts.Timeout)
-	if timeout > 0 && now.Add(timeout).Before(d) {
+	if timeout == 0 {
+		timeout = c.e.opts.Timeout
+	}
+	var d time.Time
+	if timeout > 0 {
 		d = now.Add(timeout)
 	}
-	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+	if cd, ok := ctx.Deadline(); ok && (d.IsZero() || cd.Before(d)) {
 		d = cd
 	}
 	return d

@@ -8,8 +8,8 @@ import (
 	"github.com/spindlekv/spindle/internal/abi"
 )
 
-// Tags of the spin-config error variant (spec §3.6); every case carries a
-// string.
+// Tags of the spin-config error variant
+// (v1.5.1:wit/ephemeral/spin-config.wit); every case carries a string.
 const (
 	cfgErrProvider uint8 = iota
 	cfgErrInvalidKey
@@ -46,45 +46,24 @@ func checkConfigKey(k string) error {
 // +8 ptr, +12 len.
 func getConfig(st *instanceState, g guest, a []uint64) error {
 	ret := uint32(a[2])
-	if _, err := retArea(g, ret, 16); err != nil {
+	if _, err := retArea(g, ret, resultSize); err != nil {
 		return err
 	}
 	key, err := abi.String(g.memory(), uint32(a[0]), uint32(a[1]))
 	if err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
-	var tag uint8
-	var msg string
 	if err := checkConfigKey(key); err != nil {
-		tag, msg = cfgErrInvalidKey, fmt.Sprintf("invalid key %q: %v", key, err)
-	} else if v, ok := st.comp.cfg.Variables[key]; ok {
-		ptr, n, err := lowerBytes(g, 1, []byte(v))
-		if err != nil {
-			return err
-		}
-		area, err := retArea(g, ret, 16)
-		if err != nil {
-			return err
-		}
-		area[0] = 0
-		put32(area, 4, ptr)
-		put32(area, 8, n)
-		return nil
-	} else {
+		return writeErr(g, ret, cfgErrInvalidKey, fmt.Sprintf("invalid key %q: %v", key, err), true)
+	}
+	v, ok := st.comp.cfg.Variables[key]
+	if !ok {
 		// Spin v1.5.1 behaviour (v3 answers provider(...) instead).
-		tag, msg = cfgErrOther, fmt.Sprintf("unknown config path: no config for %q.%q", st.comp.id, key)
+		return writeErr(g, ret, cfgErrOther, fmt.Sprintf("unknown config path: no config for %q.%q", st.comp.id, key), true)
 	}
-	ptr, n, err := lowerBytes(g, 1, []byte(msg))
+	ptr, n, err := lowerBytes(g, 1, []byte(v))
 	if err != nil {
 		return err
 	}
-	area, err := retArea(g, ret, 16)
-	if err != nil {
-		return err
-	}
-	area[0] = 1
-	area[4] = tag
-	put32(area, 8, ptr)
-	put32(area, 12, n)
-	return nil
+	return writeOK(g, ret, ptr, n)
 }

@@ -7,12 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"testing"
-
-	"github.com/bytecodealliance/wasmtime-go/v39"
-	"github.com/spindlekv/spindle/internal/testwasm"
-	"github.com/spindlekv/spindle/internal/wasmtimex"
 
 	"github.com/spindlekv/spindle/kv"
 	"github.com/spindlekv/spindle/kv/sqlite"
@@ -52,83 +47,12 @@ func nativeGet(store kv.Store) http.Handler {
 	})
 }
 
-// floorGet is a lower bound for any fresh-instance wasm path on this
-// wasmtime, built with no Spindle host or handler code: per request a new
-// store (epoch deadline and callback, no WASI) and instance of a guest
-// without imports, made with the engine settings httptrigger uses; the
-// realloc calls (with copies) that lowering this request makes, in one
-// batch; one call of handle-http-request; and the same SQLite Get done
-// natively in Go, as if the guest's open and get cost nothing.
-func floorGet(b *testing.B, store kv.Store) http.Handler {
-	wt := newEngine(b).Wasmtime()
-	m, err := wasmtime.NewModule(wt, testwasm.Wat(b, staticWAT(200, 0, 0, 0, 1, 2048, 100, nil)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	l := wasmtime.NewLinker(wt)
-	defer l.Close()
-	pre, err := wasmtimex.NewInstancePre(l, m)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { pre.Close() })
-	list, err := wasmtimex.NewExportList("memory", "canonical_abi_realloc", "handle-http-request")
-	if err != nil {
-		b.Fatal(err)
-	}
-	// The blocks of GET /key-42 from httptest.NewRequest: uri, the header
-	// array, host and the seven spin-* headers, params, an empty body.
-	r := httptest.NewRequest("GET", "/key-42", nil)
-	strs := []string{r.URL.Path}
-	allocs := []wasmtimex.Alloc{{Align: 1, Size: uint32(len(r.URL.Path)), Copy: true}, {Align: 4, Size: 8 * 16}}
-	for range 8 {
-		for _, v := range []string{"spin-component-route", "http://example.com/key-42"} {
-			strs = append(strs, v)
-			allocs = append(allocs, wasmtimex.Alloc{Align: 1, Size: uint32(len(v)), Copy: true})
-		}
-	}
-	allocs = append(allocs, wasmtimex.Alloc{Align: 4}, wasmtimex.Alloc{Align: 1})
-	data := []byte(strings.Join(strs, ""))
-	cfg := &wasmtimex.StoreConfig{EpochDeadline: 1, OnEpoch: func() (uint64, error) { return 1, nil }}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, err := wasmtimex.NewStoreConfig(wt, nil, cfg)
-		if err != nil {
-			b.Error(err)
-			return
-		}
-		defer s.Close()
-		var ex [3]wasmtimex.Export
-		if _, err := pre.InstantiateExports(s, list, ex[:]); err != nil {
-			b.Error(err)
-			return
-		}
-		mem, _ := ex[0].Memory()
-		realloc, _ := ex[1].Func(s)
-		handle, _ := ex[2].Func(s)
-		if _, _, err := wasmtimex.ReallocMany(s, realloc, mem, allocs, data); err != nil {
-			b.Error(err)
-			return
-		}
-		var vals [10]wasmtimex.Val
-		if err := handle.Call(s, vals[:]); err != nil {
-			b.Error(err)
-			return
-		}
-		v, err := store.Get(r.Context(), r.URL.Path[1:])
-		if err != nil {
-			w.WriteHeader(http.StatusNotFound)
-			return
-		}
-		w.Write(v)
-	})
-}
-
 // BenchmarkKVGet serves the same 100-byte GET from SQLite with a native
 // Go handler and with a wasm guest through the Handler (fresh instance per
 // request), in one run so the two can be compared. wasm-nokv is the same
-// handler with a guest that answers from a data segment, and floor is
-// floorGet, the lower bound of a fresh-instance wasm path.
+// handler with a guest that answers from a data segment. The lower bound
+// of a fresh-instance wasm path, built on wasmtime alone, is
+// BenchmarkHandleHTTP/floor in package host.
 func BenchmarkKVGet(b *testing.B) {
 	db, store := benchStore(b)
 	app := writeApp(b, exampleTOML, map[string]string{"kv.wasm": kvGetWAT})
@@ -146,7 +70,6 @@ func BenchmarkKVGet(b *testing.B) {
 		{name: "native", h: nativeGet(store)},
 		{name: "wasm", h: wasm},
 		{name: "wasm-nokv", h: static},
-		{name: "floor", h: floorGet(b, store)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			r := httptest.NewRequest("GET", "/key-42", nil)

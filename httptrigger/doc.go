@@ -42,32 +42,40 @@
 // method (§2.7): "health" gives 200 "OK", "info" the app's name and
 // version as pretty-printed JSON, anything else 404.
 //
-// # Spin executor (§2.4–2.6, §3.3)
+// # Spin executor
 //
-// The request is lowered into handle-http-request exactly as Spin's
-// generated bindings do, one canonical_abi_realloc(0, 0, align, size) per
-// string and list: the method as its enum index (GET…OPTIONS; any other
-// method gets 405 and the guest is not run), uri = raw path and query,
-// the client's headers followed by the seven spin-* headers (spin-path-info,
-// spin-full-url, spin-matched-route, spin-base-path,
+// The Handler builds a [host.HTTPRequest] and hands it to the component
+// through [host.HTTPHandler], the one HTTP-call interface of package host
+// (which lowers it into handle-http-request and lifts the response, the
+// Spin 1.x ABI; see its doc): the Handler never touches guest memory. It
+// decides what the guest is given: the method; uri = raw path and query;
+// the client's headers followed by the seven spin-* headers
+// (spin-path-info, spin-full-url, spin-matched-route, spin-base-path,
 // spin-raw-component-route, spin-component-route, spin-client-addr, in
-// that order), params empty and the body always present. Client headers
-// have lower-case names and one tuple per value. Go does not keep the
-// order in which headers arrived, so they are passed host first (taken
-// from Request.Host; Go keeps it out of Request.Header), then sorted by
-// name, values in arrival order. spin-full-url uses the Host header (or
+// that order, as Spin v1.5.1 adds them); and the body. Client headers go
+// one tuple per value, names lower-cased. Go does not keep the order in
+// which headers arrived, so they are passed host first (taken from
+// Request.Host; Go keeps it out of Request.Header), then sorted by name,
+// values in arrival order. spin-full-url uses the Host header (or
 // "localhost") and https when Request.TLS is set; spin-client-addr is
 // Request.RemoteAddr.
 //
-// The response is lifted and every guest allocation it names is freed
-// with the size and alignment it was made with: each header string
-// (ptr, len, 1), the header array (ptr, n*16, 4), the body (ptr, len, 1).
-// Response headers are set, not added, so for a repeated name the last
-// value wins. A trap, an expired deadline, an invalid option tag, an
-// out-of-range pointer, a header that is not UTF-8 or not a valid HTTP
-// header, a status outside 100..=600, or a request header value that is not
-// UTF-8 gives 500 with an empty body, logged with the component id and the
-// cause.
+// It maps the outcome to a status: the body is read first, as Spin does,
+// then a method other than GET, POST, PUT, DELETE, PATCH, HEAD and
+// OPTIONS gets 405 without the guest running ([host.ErrMethodNotAllowed]);
+// any other failure (a trap, an expired deadline, a malformed response, a
+// status outside 100..=600, a request header that is not UTF-8, more
+// response headers than [Options.MaxResponseHeaders] or
+// [Options.MaxResponseHeaderBytes] allow) gives 500 with an empty body,
+// logged with the component id and the cause.
+//
+// It decides which of the guest's headers are sent. They are set, not
+// added, so for a repeated name the last value wins. The server owns the
+// framing: a guest's transfer-encoding and connection are dropped, and
+// its content-length is kept only when it is the body's length (for HEAD
+// and 304 with no body, any valid length), so a guest cannot truncate or
+// mis-frame a response. As in Spin, only the guest's headers are sent:
+// net/http is kept from adding a Content-Type sniffed from the body.
 //
 // # WAGI executor (§4)
 //
@@ -101,12 +109,19 @@
 // Spin buffers request bodies without limit and sets no deadline; an
 // embedding server cannot afford either. A body over
 // [Options.MaxBodyBytes] (default [DefaultMaxBodyBytes]) gets 413 without
-// running the guest, and each request runs under [Options.Timeout]
-// (default [DefaultTimeout]) as well as the engine's own timeout: the
-// instance's epoch callback stops the guest at the deadline, and its
-// key-value calls get a context that ends there too (no timer is started
-// per request unless a store call needs one). A client that goes away
-// cancels the request's context, which interrupts the guest.
+// running the guest; the buffer grows with the bytes that arrive, never
+// from the client's Content-Length. Each request's instance runs under
+// [Options.Timeout], which replaces the engine's host.Options.Timeout for
+// this handler (zero means the engine's, 30 s by default); for both
+// executors the instance's epoch callback stops the guest at the
+// deadline, and its key-value calls get a context that ends there too (no
+// timer is started per request unless a store call needs one). A client
+// that goes away cancels the request's context, which interrupts the
+// guest. Response headers are bounded as above (defaults
+// [host.DefaultMaxResponseHeaders] and
+// [host.DefaultMaxResponseHeaderBytes]); a response body by the guest's
+// linear memory (host.Options.MaxMemory). Throughout, zero means the
+// default and a negative value means no limit.
 //
 // Spindle adds limits Spin does not have, so that one component or client
 // cannot take what the others need:

@@ -18,19 +18,16 @@ import (
 	"github.com/spindlekv/spindle/manifest"
 )
 
-// Defaults for Options fields left zero.
-const (
-	// DefaultMaxBodyBytes is the largest request body accepted; a larger
-	// one is answered with 413 and the guest is not run.
-	DefaultMaxBodyBytes = 10 << 20
-	// DefaultTimeout is the deadline of one request, counted from when the
-	// handler starts it. Spin has none; an embedding server must never
-	// hang on a guest.
-	DefaultTimeout = 30 * time.Second
-)
+// DefaultMaxBodyBytes is the default Options.MaxBodyBytes: the largest
+// request body accepted; a larger one is answered with 413 and the guest
+// is not run.
+const DefaultMaxBodyBytes = 10 << 20
 
 // Sentinel errors returned by New (wrapped with the component, label or
-// route concerned) and by Close.
+// route concerned). A component lacking an export its executor needs
+// fails New with an error matching host.ErrMissingExport; a trigger
+// naming an undefined component (possible only in an App built by hand),
+// manifest.ErrUnknownComponent.
 var (
 	// ErrUndefinedStore: a component lists a key-value store label the
 	// Resolver does not know.
@@ -38,26 +35,29 @@ var (
 	// ErrRouteConflict: two HTTP triggers' routes compile to the same
 	// pattern.
 	ErrRouteConflict = errors.New("httptrigger: duplicate route")
-	// ErrUnknownComponent: a trigger names a component the manifest does
-	// not define.
-	ErrUnknownComponent = errors.New("httptrigger: unknown component")
-	// ErrUnsupportedExecutor: an executor type other than "spin" or "wagi".
-	ErrUnsupportedExecutor = errors.New("httptrigger: unsupported executor")
-	// ErrMissingExport: a component lacks an export its executor needs.
-	ErrMissingExport = errors.New("httptrigger: missing export")
 )
 
 // Options configures a Handler. A nil *Options, and every zero field,
-// means the default. New copies the struct.
+// means the default; a negative limit means no limit. New copies the
+// struct.
 type Options struct {
 	// MaxBodyBytes is the largest request body, in bytes, passed to a
 	// guest; larger requests get 413. Zero means DefaultMaxBodyBytes;
 	// negative means no limit.
 	MaxBodyBytes int64
-	// Timeout is the deadline of each request's guest execution. Zero
-	// means DefaultTimeout. The engine's own per-instance Timeout also
-	// applies; the earlier deadline wins.
+	// Timeout is the execution timeout of each request's instance,
+	// counted from when the instance is made; it replaces the engine's
+	// host.Options.Timeout for this handler's requests, longer or shorter
+	// (host.InstanceOptions.Timeout). Zero means the engine's; negative
+	// means none. The request's context (a client that goes away, a
+	// server's deadline) ends the request as well.
 	Timeout time.Duration
+	// MaxResponseHeaders bounds the number of header fields a guest may
+	// return, and MaxResponseHeaderBytes the total length of their names
+	// and values; a guest over either gets 500 before the host allocates
+	// for them. Zero means host.DefaultMaxResponseHeaders and
+	// host.DefaultMaxResponseHeaderBytes; negative means no limit.
+	MaxResponseHeaders, MaxResponseHeaderBytes int
 	// Logger receives start-up messages and request failures (500s), each
 	// with the component id. Nil means slog.Default().
 	Logger *slog.Logger
@@ -148,7 +148,7 @@ type Handler struct {
 	routes []Route
 	info   []byte // /.well-known/spin/info body
 
-	pool     sync.Pool // *lowerer scratch buffers
+	pool     sync.Pool // *requestBuilder scratch buffers
 	comps    []*host.Module
 	filesDir string    // copies of the components' files; removed by release
 	once     sync.Once // runs release
@@ -199,9 +199,6 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 	if o.MaxBodyBytes == 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = DefaultTimeout
-	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -233,12 +230,14 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 				ex.Argv = manifest.DefaultWagiArgv
 			}
 		default:
-			errs = append(errs, fmt.Errorf("%w %q for trigger %q (component %q)", ErrUnsupportedExecutor, ex.Type, trig.ID, trig.Component))
+			// manifest.Load refuses other types; an App built by hand may not.
+			errs = append(errs, fmt.Errorf("httptrigger: trigger %q (component %q): %w: executor type %q", trig.ID, trig.Component, manifest.ErrInvalidValue, ex.Type))
 			continue
 		}
 		c, ok := app.Component(trig.Component)
 		if !ok {
-			errs = append(errs, fmt.Errorf("%w %q configured for trigger %q", ErrUnknownComponent, trig.Component, trig.ID))
+			// manifest.Load refuses this too; an App built by hand may not.
+			errs = append(errs, fmt.Errorf("httptrigger: trigger %q: %w %q", trig.ID, manifest.ErrUnknownComponent, trig.Component))
 			continue
 		}
 		p := route.Compile(app.HTTPBase, trig.Route)
@@ -341,8 +340,9 @@ func (h *Handler) componentConfig(ctx context.Context, app *manifest.App, c *man
 	}, nil
 }
 
-// spinExports are the function exports the Spin executor needs (spec
-// §3.2); it also needs a memory export called "memory".
+// spinExports are the function exports the Spin executor needs
+// (v1.5.1:wit/ephemeral/spin-http.wit in the old wit-bindgen ABI); it
+// also needs a memory export called "memory".
 var spinExports = [...]string{"handle-http-request", "canonical_abi_realloc", "canonical_abi_free"}
 
 func checkExports(t *target) error {
@@ -368,8 +368,8 @@ func checkExports(t *target) error {
 	if t.executor.Type == manifest.ExecutorSpin && !t.comp.HasExport("canonical_abi_free") && t.comp.HasExport("_start") {
 		hint = " (is it a WAGI module? set executor = { type = \"wagi\" })"
 	}
-	return fmt.Errorf("%w: component %q (%s executor) does not export %s%s",
-		ErrMissingExport, t.id, t.executor.Type, strings.Join(missing, ", "), hint)
+	return fmt.Errorf("httptrigger: component %q (%s executor): %w: does not export %s%s",
+		t.id, t.executor.Type, host.ErrMissingExport, strings.Join(missing, ", "), hint)
 }
 
 // Routes returns the routes the handler serves, in manifest order.
@@ -462,21 +462,4 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.serveSpin(w, r, t, path)
-}
-
-// getLowerer takes scratch buffers from the handler's pool.
-func (h *Handler) getLowerer() *lowerer {
-	if l, ok := h.pool.Get().(*lowerer); ok {
-		return l
-	}
-	return &lowerer{}
-}
-
-// putLowerer returns scratch buffers to the pool, dropping big ones.
-func (h *Handler) putLowerer(l *lowerer) {
-	if cap(l.arr) > 64<<10 || cap(l.data) > 64<<10 || cap(l.blocks) > 4096 || cap(l.keys) > 1024 {
-		return
-	}
-	clear(l.keys[:cap(l.keys)])
-	h.pool.Put(l)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/httptrigger"
 	"github.com/spindlekv/spindle/kv"
 	"github.com/spindlekv/spindle/kv/memory"
@@ -238,7 +239,7 @@ func TestNewErrors(t *testing.T) {
 		},
 		{
 			name: "invalid wasm", toml: v1App("/", "/...", ""), guests: map[string]string{"guest.wasm": "(module)"},
-			contains: []string{`"guest"`, "handle-http-request", "canonical_abi_realloc", "canonical_abi_free"}, wantIs: httptrigger.ErrMissingExport,
+			contains: []string{`"guest"`, "handle-http-request", "canonical_abi_realloc", "canonical_abi_free"}, wantIs: host.ErrMissingExport,
 		},
 		{
 			name: "no memory export", toml: v1App("/", "/...", ""),
@@ -248,12 +249,12 @@ func TestNewErrors(t *testing.T) {
   (func (export "handle-http-request") (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32) (i32.const 0))
   (func (export "canonical_abi_realloc") (param i32 i32 i32 i32) (result i32) (i32.const 0))
   (func (export "canonical_abi_free") (param i32 i32 i32)))`},
-			contains: []string{`"guest"`, "does not export memory"}, wantIs: httptrigger.ErrMissingExport,
+			contains: []string{`"guest"`, "does not export memory"}, wantIs: host.ErrMissingExport,
 		},
 		{
 			name: "wagi entrypoint missing", toml: v1App("/", "/...", "") + "executor = { type = \"wagi\", entrypoint = \"go\" }\n",
 			guests:   map[string]string{"guest.wasm": wagiStaticWAT("_start", "x")},
-			contains: []string{`"guest"`, "wagi", "go"}, wantIs: httptrigger.ErrMissingExport,
+			contains: []string{`"guest"`, "wagi", "go"}, wantIs: host.ErrMissingExport,
 		},
 		{
 			name: "undefined stores", toml: v1App("/", "/...", `key_value_stores = ["default", "anaspeptic", "pericombobulations"]`),

@@ -1,45 +1,19 @@
 package httptrigger
 
 import (
-	"context"
-	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
-	"math"
 	"net/http"
+	"net/textproto"
 	"slices"
-	"time"
-	"unicode/utf8"
-	"unsafe"
+	"strconv"
 
 	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/internal/wagi"
 )
 
-// guest is the part of *host.Instance the Spin executor uses.
-type guest interface {
-	AllocMany(blocks []host.Block, data []byte) error
-	Write(ptr uint32, b []byte) error
-	Read(ptr, n uint32) ([]byte, error)
-	Free(ptr, size, align uint32) error
-	Call(name string, args ...uint64) ([]uint64, error)
-}
-
-// Errors describing a bad guest response; each request failure wraps one
-// (or a host error) and is logged with the component id.
-var (
-	errBadTag       = errors.New("httptrigger: invalid option tag in response")
-	errBadUTF8      = errors.New("httptrigger: response header is not valid UTF-8")
-	errBadHeader    = errors.New("httptrigger: invalid response header")
-	errBadStatus    = errors.New("httptrigger: response status outside 100..=600")
-	errRequestUTF8  = errors.New("httptrigger: request header is not valid UTF-8")
-	errResultLength = errors.New("httptrigger: response list length overflows")
-	errNoResult     = errors.New("httptrigger: handle-http-request returned no result")
-)
-
 // Names of the headers Spin adds to every request, in the order it
-// appends them (spec §2.4).
+// appends them (compute_default_headers in v1.5.1:crates/trigger-http/src/).
 const (
 	hdrPathInfo          = "spin-path-info"
 	hdrFullURL           = "spin-full-url"
@@ -52,27 +26,6 @@ const (
 
 // spinHeaderCount is the number of spin-* headers added to a request.
 const spinHeaderCount = 7
-
-// methodIndex maps an HTTP method to the ABI's method enum (spec §3.4).
-func methodIndex(m string) (uint64, bool) {
-	switch m {
-	case http.MethodGet:
-		return 0, true
-	case http.MethodPost:
-		return 1, true
-	case http.MethodPut:
-		return 2, true
-	case http.MethodDelete:
-		return 3, true
-	case http.MethodPatch:
-		return 4, true
-	case http.MethodHead:
-		return 5, true
-	case http.MethodOptions:
-		return 6, true
-	}
-	return 0, false
-}
 
 // uriOf returns path + "?" + query (query kept verbatim), the uri field.
 func uriOf(r *http.Request, path string) string {
@@ -95,51 +48,17 @@ func fullURL(r *http.Request, uri string) string {
 	return scheme + host + uri
 }
 
-// spinValues returns the spin-* header values for a request, in the order
-// of spec §2.4.
-func (t *target) spinValues(r *http.Request, path, uri string) [spinHeaderCount]string {
-	return [spinHeaderCount]string{
-		t.pattern.PathInfo(path),
-		fullURL(r, uri),
-		t.matched,
-		t.base,
-		t.raw,
-		t.compRoute,
-		r.RemoteAddr,
+// spinValues returns the spin-* header values for a request.
+func (t *target) spinValues(r *http.Request, path, uri string) wagi.SpinValues {
+	return wagi.SpinValues{
+		PathInfo:          t.pattern.PathInfo(path),
+		FullURL:           fullURL(r, uri),
+		MatchedRoute:      t.matched,
+		BasePath:          t.base,
+		RawComponentRoute: t.raw,
+		ComponentRoute:    t.compRoute,
+		ClientAddr:        r.RemoteAddr,
 	}
-}
-
-var spinHeaderNames = [spinHeaderCount]string{
-	hdrPathInfo, hdrFullURL, hdrMatchedRoute, hdrBasePath, hdrRawComponentRoute, hdrComponentRoute, hdrClientAddr,
-}
-
-// requestHeaders lists the client's headers as the guest gets them: host
-// first (Go keeps it out of r.Header), then the others sorted by
-// lower-case name, one tuple per value in the order received. Values
-// must be UTF-8.
-func requestHeaders(r *http.Request, keys []string) ([]string, int, error) {
-	keys = keys[:0]
-	n := 0
-	if !utf8.ValidString(r.Host) {
-		return keys, 0, fmt.Errorf("%w: host", errRequestUTF8)
-	}
-	for k, vs := range r.Header {
-		keys = append(keys, k)
-		if !utf8.ValidString(k) {
-			return keys, 0, fmt.Errorf("%w: header name %q", errRequestUTF8, k)
-		}
-		for _, v := range vs {
-			if !utf8.ValidString(v) {
-				return keys, 0, fmt.Errorf("%w: %s", errRequestUTF8, k)
-			}
-		}
-		n += len(vs)
-	}
-	slices.SortFunc(keys, compareFold)
-	if r.Host != "" {
-		n++
-	}
-	return keys, n, nil
 }
 
 // compareFold compares a and b as their ASCII-lower-cased forms would
@@ -161,220 +80,78 @@ func lowerByte(c byte) byte {
 	return c
 }
 
-// lowerer lowers requests into a guest, reusing its buffers.
-type lowerer struct {
-	g      guest
-	keys   []string
-	blocks []host.Block
-	data   []byte // contents of the Copy blocks, in order
-	arr    []byte
+// requestBuilder holds the buffers of one request's host.HTTPRequest;
+// the Handler pools them.
+type requestBuilder struct {
+	keys []string
+	req  host.HTTPRequest
 }
 
-// spinRequest is a request ready to be lowered.
-type spinRequest struct {
-	method  uint64
-	uri     string
-	r       *http.Request
-	keys    []string // sorted r.Header keys
-	nClient int      // client header tuples, host included
-	spin    [spinHeaderCount]string
-	body    []byte
+// build fills b.req for r: the client's headers as the guest gets them
+// (host first, since Go keeps it out of r.Header, then the others sorted
+// by lower-case name, one field per value in the order received), then
+// the seven spin-* headers in Spin's order. host.Module lower-cases the
+// names as the ABI requires.
+func (b *requestBuilder) build(r *http.Request, uri string, sv *wagi.SpinValues, body []byte, o *Options) *host.HTTPRequest {
+	b.keys = b.keys[:0]
+	n := spinHeaderCount
+	for k, vs := range r.Header {
+		b.keys = append(b.keys, k)
+		n += len(vs)
+	}
+	slices.SortFunc(b.keys, compareFold)
+	hs := slices.Grow(b.req.Headers[:0], n+1)
+	if r.Host != "" {
+		hs = append(hs, host.HTTPField{Name: "host", Value: r.Host})
+	}
+	for _, k := range b.keys {
+		for _, v := range r.Header[k] {
+			hs = append(hs, host.HTTPField{Name: k, Value: v})
+		}
+	}
+	hs = append(hs,
+		host.HTTPField{Name: hdrPathInfo, Value: sv.PathInfo},
+		host.HTTPField{Name: hdrFullURL, Value: sv.FullURL},
+		host.HTTPField{Name: hdrMatchedRoute, Value: sv.MatchedRoute},
+		host.HTTPField{Name: hdrBasePath, Value: sv.BasePath},
+		host.HTTPField{Name: hdrRawComponentRoute, Value: sv.RawComponentRoute},
+		host.HTTPField{Name: hdrComponentRoute, Value: sv.ComponentRoute},
+		host.HTTPField{Name: hdrClientAddr, Value: sv.ClientAddr},
+	)
+	b.req = host.HTTPRequest{
+		Method:                 r.Method,
+		URI:                    uri,
+		Headers:                hs,
+		Body:                   body,
+		MaxResponseHeaders:     o.MaxResponseHeaders,
+		MaxResponseHeaderBytes: o.MaxResponseHeaderBytes,
+	}
+	return &b.req
 }
 
-// str queues a string block: realloc(0, 0, 1, len(s)) and a copy of s.
-func (l *lowerer) str(s string) error {
-	if uint64(len(s)) > math.MaxUint32 {
-		return fmt.Errorf("httptrigger: %d bytes do not fit in guest memory", len(s))
+// getBuilder takes request buffers from the handler's pool.
+func (h *Handler) getBuilder() *requestBuilder {
+	if b, ok := h.pool.Get().(*requestBuilder); ok {
+		return b
 	}
-	l.blocks = append(l.blocks, host.Block{Align: 1, Size: uint32(len(s)), Copy: true})
-	l.data = append(l.data, s...)
-	return nil
+	return &requestBuilder{}
 }
 
-// header queues the name (lower-cased) and the value of one header.
-func (l *lowerer) header(name, value string) error {
-	start := len(l.data)
-	if err := l.str(name); err != nil {
-		return err
+// putBuilder returns request buffers to the pool, dropping big ones and
+// the references to the request.
+func (h *Handler) putBuilder(b *requestBuilder) {
+	if cap(b.req.Headers) > 1024 || cap(b.keys) > 1024 {
+		return
 	}
-	for j, c := range l.data[start:] {
-		l.data[start+j] = lowerByte(c)
-	}
-	return l.str(value)
+	clear(b.keys[:cap(b.keys)])
+	clear(b.req.Headers[:cap(b.req.Headers)])
+	b.req = host.HTTPRequest{Headers: b.req.Headers[:0]}
+	h.pool.Put(b)
 }
 
-// lowerRequest copies req into the guest exactly as spec §3.3 and
-// Appendix A describe, with the guest's realloc called in the same order
-// (uri, header array, each name and value, params, body), and returns the
-// ten arguments of handle-http-request. All the allocations are made in
-// one AllocMany call.
-func (l *lowerer) lowerRequest(req *spinRequest) ([10]uint64, error) {
-	var args [10]uint64
-	n := req.nClient + spinHeaderCount
-	size := uint64(n) * 16
-	if size > math.MaxUint32 || uint64(len(req.body)) > math.MaxUint32 {
-		return args, fmt.Errorf("httptrigger: %d request headers and %d body bytes do not fit in guest memory", n, len(req.body))
-	}
-	l.blocks, l.data = l.blocks[:0], l.data[:0]
-	if err := l.str(req.uri); err != nil {
-		return args, err
-	}
-	l.blocks = append(l.blocks, host.Block{Align: 4, Size: uint32(size)})
-	if req.r.Host != "" {
-		if err := l.header("host", req.r.Host); err != nil {
-			return args, err
-		}
-	}
-	for _, k := range req.keys {
-		for _, v := range req.r.Header[k] {
-			if err := l.header(k, v); err != nil {
-				return args, err
-			}
-		}
-	}
-	for j, name := range spinHeaderNames {
-		if err := l.header(name, req.spin[j]); err != nil {
-			return args, err
-		}
-	}
-	l.blocks = append(l.blocks,
-		host.Block{Align: 4, Size: 0},
-		host.Block{Align: 1, Size: uint32(len(req.body))})
-	if err := l.g.AllocMany(l.blocks, l.data); err != nil {
-		return args, err
-	}
-	// blocks: uri, array, name/value pairs from index 2, params, body.
-	if cap(l.arr) < int(size) {
-		l.arr = make([]byte, size)
-	}
-	l.arr = l.arr[:size]
-	for i := range n {
-		name, value := l.blocks[2+2*i], l.blocks[3+2*i]
-		e := l.arr[16*i:]
-		binary.LittleEndian.PutUint32(e[0:], name.Ptr)
-		binary.LittleEndian.PutUint32(e[4:], name.Size)
-		binary.LittleEndian.PutUint32(e[8:], value.Ptr)
-		binary.LittleEndian.PutUint32(e[12:], value.Size)
-	}
-	hdrs, params, body := l.blocks[1].Ptr, l.blocks[2+2*n].Ptr, l.blocks[3+2*n].Ptr
-	if size > 0 {
-		if err := l.g.Write(hdrs, l.arr); err != nil {
-			return args, err
-		}
-	}
-	if len(req.body) > 0 {
-		if err := l.g.Write(body, req.body); err != nil {
-			return args, err
-		}
-	}
-	args = [10]uint64{
-		req.method,
-		uint64(l.blocks[0].Ptr), uint64(len(req.uri)),
-		uint64(hdrs), uint64(n),
-		uint64(params), 0,
-		1, uint64(body), uint64(len(req.body)),
-	}
-	return args, nil
-}
-
-// spinResponse is a lifted response.
-type spinResponse struct {
-	status  int
-	headers []string // name, value pairs
-	body    []byte
-}
-
-// retAreaSize is the size of handle-http-request's return area.
-const retAreaSize = 28
-
-// lift reads the response at ret and frees every guest allocation it
-// names, as spec §3.3 step 6 says: each header string (ptr, len, 1), then
-// the header array (ptr, n*16, 4), then the body (ptr, len, 1). It checks
-// tags, UTF-8, header syntax and the status range. ctx is checked between
-// headers so a guest returning millions of them cannot outlive the
-// request (ctx ended or deadline passed).
-func lift(ctx context.Context, deadline time.Time, g guest, ret uint32) (*spinResponse, error) {
-	area, err := g.Read(ret, retAreaSize)
-	if err != nil {
-		return nil, err
-	}
-	resp := &spinResponse{status: int(binary.LittleEndian.Uint16(area[0:]))}
-	hTag, hPtr, hLen := area[4], binary.LittleEndian.Uint32(area[8:]), binary.LittleEndian.Uint32(area[12:])
-	bTag, bPtr, bLen := area[16], binary.LittleEndian.Uint32(area[20:]), binary.LittleEndian.Uint32(area[24:])
-	switch hTag {
-	case 0:
-	case 1:
-		size := uint64(hLen) * 16
-		if size > math.MaxUint32 {
-			return nil, fmt.Errorf("%w: %d headers", errResultLength, hLen)
-		}
-		arr, err := g.Read(hPtr, uint32(size))
-		if err != nil {
-			return nil, err
-		}
-		resp.headers = make([]string, 0, 2*int(hLen))
-		for i := range int(hLen) {
-			if i%64 == 63 {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-				if !time.Now().Before(deadline) {
-					return nil, fmt.Errorf("lifting %d response headers: %w", hLen, context.DeadlineExceeded)
-				}
-			}
-			e := arr[16*i:]
-			np, nl := binary.LittleEndian.Uint32(e[0:]), binary.LittleEndian.Uint32(e[4:])
-			vp, vl := binary.LittleEndian.Uint32(e[8:]), binary.LittleEndian.Uint32(e[12:])
-			name, err := g.Read(np, nl)
-			if err != nil {
-				return nil, err
-			}
-			value, err := g.Read(vp, vl)
-			if err != nil {
-				return nil, err
-			}
-			if err := g.Free(np, nl, 1); err != nil {
-				return nil, err
-			}
-			if err := g.Free(vp, vl, 1); err != nil {
-				return nil, err
-			}
-			if !utf8.Valid(name) || !utf8.Valid(value) {
-				return nil, fmt.Errorf("%w: header %d", errBadUTF8, i)
-			}
-			resp.headers = append(resp.headers, unsafe.String(unsafe.SliceData(name), len(name)), unsafe.String(unsafe.SliceData(value), len(value)))
-		}
-		if err := g.Free(hPtr, uint32(size), 4); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("%w: headers tag %d", errBadTag, hTag)
-	}
-	switch bTag {
-	case 0:
-	case 1:
-		body, err := g.Read(bPtr, bLen)
-		if err != nil {
-			return nil, err
-		}
-		if err := g.Free(bPtr, bLen, 1); err != nil {
-			return nil, err
-		}
-		resp.body = body
-	default:
-		return nil, fmt.Errorf("%w: body tag %d", errBadTag, bTag)
-	}
-	for i := 0; i < len(resp.headers); i += 2 {
-		name, value := resp.headers[i], resp.headers[i+1]
-		if !wagi.ValidHeaderName(name) || !wagi.ValidHeaderValue(value) {
-			return nil, fmt.Errorf("%w: %q: %q", errBadHeader, name, value)
-		}
-	}
-	if resp.status < 100 || resp.status > 600 {
-		return nil, fmt.Errorf("%w: %d", errBadStatus, resp.status)
-	}
-	return resp, nil
-}
+// initialBodyBuffer bounds the buffer readBody starts with: the request's
+// Content-Length is the client's claim, not a size to allocate.
+const initialBodyBuffer = 64 << 10
 
 // readBody buffers the request body up to the limit. It returns a status
 // other than 0 when the request must be refused: 413 when the body is too
@@ -389,7 +166,7 @@ func (h *Handler) readBody(r *http.Request) ([]byte, int) {
 	}
 	var body []byte
 	if r.ContentLength > 0 {
-		body = make([]byte, 0, r.ContentLength)
+		body = make([]byte, 0, min(r.ContentLength, initialBodyBuffer))
 	}
 	var src io.Reader = r.Body
 	if limit >= 0 {
@@ -414,68 +191,77 @@ func (h *Handler) readBody(r *http.Request) ([]byte, int) {
 	return body, 0
 }
 
-// serveSpin runs t's component with the Spin executor.
+// serveSpin runs t's component with the Spin executor: httptrigger builds
+// the request and decides what is sent back; host.HTTPHandler does the
+// rest.
 func (h *Handler) serveSpin(w http.ResponseWriter, r *http.Request, t *target, path string) {
-	method, ok := methodIndex(r.Method)
-	if !ok {
-		w.WriteHeader(http.StatusMethodNotAllowed)
-		return
-	}
+	// Spin collects the body before it looks at the method
+	// (crates/trigger-http/src/spin.rs, SpinHttpExecutor::execute).
 	body, status := h.readBody(r)
 	if status != 0 {
 		w.WriteHeader(status)
 		return
 	}
 	uri := uriOf(r, path)
-	req := &spinRequest{method: method, uri: uri, r: r, body: body, spin: t.spinValues(r, path, uri)}
+	sv := t.spinValues(r, path, uri)
+	b := h.getBuilder()
+	defer h.putBuilder(b)
+	req := b.build(r, uri, &sv, body, &h.opts)
 	// No context.WithTimeout here: the instance gets the timeout (its
 	// guest code is interrupted at the deadline by the epoch callback), so
 	// a request that uses no store starts no timer.
 	ctx := r.Context()
-	resp, err := h.runSpin(ctx, t, req)
+	var handler host.HTTPHandler = t.comp
+	resp, err := handler.HandleHTTP(ctx, req, &host.InstanceOptions{Timeout: h.opts.Timeout})
+	if errors.Is(err, host.ErrMethodNotAllowed) {
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
 	if err != nil {
 		h.logFailure(ctx, t, r, path, err)
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
+	writeResponse(w, r, resp)
+}
+
+// writeResponse sends a guest's response. Headers are set, not added, so
+// for a repeated name the last value wins (as Spin 1.x's
+// append_headers leaves them). The framing is the server's: a guest's
+// transfer-encoding and connection are dropped, and its content-length
+// only kept when it is the length of the body (or, for HEAD and 304 with
+// no body, any valid length). Only the guest's headers are sent: net/http
+// is kept from sniffing a Content-Type the guest never set.
+func writeResponse(w http.ResponseWriter, r *http.Request, resp *host.HTTPResponse) {
 	hdr := w.Header()
-	for i := 0; i < len(resp.headers); i += 2 {
-		hdr.Set(resp.headers[i], resp.headers[i+1])
+	for _, f := range resp.Headers {
+		k := textproto.CanonicalMIMEHeaderKey(f.Name)
+		switch k {
+		case "Transfer-Encoding", "Connection":
+			continue
+		case "Content-Length":
+			if !validLength(f.Value, len(resp.Body), r.Method == http.MethodHead || resp.Status == http.StatusNotModified) {
+				continue
+			}
+		}
+		hdr[k] = []string{f.Value}
 	}
-	w.WriteHeader(resp.status)
-	if len(resp.body) > 0 {
-		w.Write(resp.body) //nolint:errcheck // the client may have gone; nothing to do
+	if _, ok := hdr["Content-Type"]; !ok {
+		hdr["Content-Type"] = nil // net/http sends no header for a nil value
+	}
+	w.WriteHeader(resp.Status)
+	if len(resp.Body) > 0 {
+		w.Write(resp.Body) //nolint:errcheck // the client may have gone; nothing to do
 	}
 }
 
-// runSpin instantiates t's component, lowers req, calls
-// handle-http-request and lifts the response.
-func (h *Handler) runSpin(ctx context.Context, t *target, req *spinRequest) (*spinResponse, error) {
-	l := h.getLowerer()
-	defer h.putLowerer(l)
-	keys, n, err := requestHeaders(req.r, l.keys)
-	l.keys = keys
+// validLength reports whether a guest's content-length v may be sent with
+// a body of n bytes: v is a decimal length equal to n, or, when the body
+// is not sent (noBody), any decimal length with an empty body.
+func validLength(v string, n int, noBody bool) bool {
+	l, err := strconv.ParseUint(v, 10, 63) // digits only: no sign, no spaces
 	if err != nil {
-		return nil, err
+		return false
 	}
-	req.keys, req.nClient = keys, n
-	inst, err := t.comp.Instantiate(ctx, &host.InstanceOptions{Timeout: h.opts.Timeout})
-	if err != nil {
-		return nil, err
-	}
-	defer inst.Close()
-	l.g = inst
-	defer func() { l.g = nil }()
-	args, err := l.lowerRequest(req)
-	if err != nil {
-		return nil, err
-	}
-	res, err := inst.Call("handle-http-request", args[:]...)
-	if err != nil {
-		return nil, err
-	}
-	if len(res) != 1 {
-		return nil, errNoResult
-	}
-	return lift(ctx, inst.Deadline(), inst, uint32(res[0]))
+	return l == uint64(n) || noBody && n == 0
 }

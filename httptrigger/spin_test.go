@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/spindlekv/spindle/httptrigger"
 	"github.com/spindlekv/spindle/kv"
 	"github.com/spindlekv/spindle/kv/memory"
 )
@@ -407,5 +406,4 @@ source = "guest.wasm"
 	if want := "{\n  \"name\": \"v2app\"\n}"; w.Body.String() != want {
 		t.Errorf("info %q, want %q", w.Body, want)
 	}
-	_ = httptrigger.DefaultTimeout
 }

@@ -53,24 +53,22 @@ func (h *Handler) serveWagi(w http.ResponseWriter, r *http.Request, t *target, p
 		return
 	}
 	uri := uriOf(r, path)
-	sv := t.spinValues(r, path, uri)
 	env := wagi.Env(wagi.Request{
 		R: r, Path: path, RawQuery: r.URL.RawQuery, ScriptName: t.pattern.ScriptName(), BodyLen: len(body),
-		Spin: wagi.SpinValues{
-			PathInfo: sv[0], FullURL: sv[1], MatchedRoute: sv[2], BasePath: sv[3],
-			RawComponentRoute: sv[4], ComponentRoute: sv[5], ClientAddr: sv[6],
-		},
+		Spin: t.spinValues(r, path, uri),
 	})
-	ctx, cancel := context.WithTimeout(r.Context(), h.opts.Timeout)
-	defer cancel()
-	ctx, stop := context.WithCancelCause(ctx)
+	// The same deadline mechanism as the Spin executor: the instance's
+	// timeout, enforced by the epoch callback. The output cap cancels the
+	// context, which stops the guest at its next epoch tick.
+	ctx, stop := context.WithCancelCause(r.Context())
 	defer stop(nil)
 	stdout := &wagiStdout{max: h.opts.MaxWagiOutputBytes, stop: stop}
 	resp, err := h.runWagi(ctx, t, &host.InstanceOptions{
-		Args:   wagi.Argv(t.executor.Argv, path, r.URL.RawQuery),
-		Env:    env,
-		Stdin:  body,
-		Stdout: stdout,
+		Args:    wagi.Argv(t.executor.Argv, path, r.URL.RawQuery),
+		Env:     env,
+		Stdin:   body,
+		Stdout:  stdout,
+		Timeout: h.opts.Timeout,
 	}, stdout)
 	if err != nil {
 		h.logFailure(ctx, t, r, path, err)

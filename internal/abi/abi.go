@@ -1,7 +1,6 @@
 package abi
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -14,8 +13,6 @@ var (
 	ErrOutOfBounds = errors.New("abi: out of bounds")
 	// ErrInvalidUTF8 reports a guest string that is not valid UTF-8.
 	ErrInvalidUTF8 = errors.New("abi: invalid UTF-8")
-	// ErrInvalidTag reports a discriminant outside the cases of its type.
-	ErrInvalidTag = errors.New("abi: invalid variant tag")
 )
 
 // Bytes returns mem[ptr:ptr+n] without copying, or an error matching
@@ -52,53 +49,6 @@ func String(mem []byte, ptr, n uint32) (string, error) {
 	return string(b), nil
 }
 
-// Uint8 reads the byte at ptr.
-func Uint8(mem []byte, ptr uint32) (uint8, error) {
-	b, err := Bytes(mem, ptr, 1)
-	if err != nil {
-		return 0, err
-	}
-	return b[0], nil
-}
-
-// Uint16 reads a little-endian u16 at ptr.
-func Uint16(mem []byte, ptr uint32) (uint16, error) {
-	b, err := Bytes(mem, ptr, 2)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint16(b), nil
-}
-
-// Uint32 reads a little-endian u32 at ptr.
-func Uint32(mem []byte, ptr uint32) (uint32, error) {
-	b, err := Bytes(mem, ptr, 4)
-	if err != nil {
-		return 0, err
-	}
-	return binary.LittleEndian.Uint32(b), nil
-}
-
-// PutUint8 writes v at ptr.
-func PutUint8(mem []byte, ptr uint32, v uint8) error {
-	b, err := Bytes(mem, ptr, 1)
-	if err != nil {
-		return err
-	}
-	b[0] = v
-	return nil
-}
-
-// PutUint32 writes v little-endian at ptr.
-func PutUint32(mem []byte, ptr, v uint32) error {
-	b, err := Bytes(mem, ptr, 4)
-	if err != nil {
-		return err
-	}
-	binary.LittleEndian.PutUint32(b, v)
-	return nil
-}
-
 // Write copies src to mem at ptr.
 func Write(mem []byte, ptr uint32, src []byte) error {
 	if uint64(len(src)) > uint64(^uint32(0)) {
@@ -129,35 +79,4 @@ func Len32(n int) (uint32, error) {
 		return 0, fmt.Errorf("%w: length %d does not fit 32 bits", ErrOutOfBounds, n)
 	}
 	return uint32(n), nil
-}
-
-// Pair is a (ptr, len) pair as stored in guest memory: a string or list.
-type Pair struct {
-	Ptr, Len uint32
-}
-
-// Pairs reads n consecutive 8-byte (ptr, len) elements starting at ptr, as
-// a list<string> is laid out.
-func Pairs(mem []byte, ptr, n uint32) ([]Pair, error) {
-	size, err := Size(n, 8)
-	if err != nil {
-		return nil, err
-	}
-	b, err := Bytes(mem, ptr, size)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Pair, n)
-	for i := range out {
-		out[i] = Pair{binary.LittleEndian.Uint32(b[8*i:]), binary.LittleEndian.Uint32(b[8*i+4:])}
-	}
-	return out, nil
-}
-
-// Tag checks that a discriminant read from guest memory is below n.
-func Tag(tag uint8, n uint8) error {
-	if tag >= n {
-		return fmt.Errorf("%w: %d, want < %d", ErrInvalidTag, tag, n)
-	}
-	return nil
 }

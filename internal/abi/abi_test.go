@@ -70,71 +70,47 @@ func TestString(t *testing.T) {
 	}
 }
 
-func TestIntegersLittleEndian(t *testing.T) {
-	mem := make([]byte, 8)
-	if err := PutUint32(mem, 2, 0x04030201); err != nil {
-		t.Fatal(err)
-	}
-	if want := []byte{0, 0, 1, 2, 3, 4, 0, 0}; string(mem) != string(want) {
-		t.Fatalf("memory = %v, want %v", mem, want)
-	}
-	if v, err := Uint32(mem, 2); err != nil || v != 0x04030201 {
-		t.Fatalf("Uint32 = %#x, %v", v, err)
-	}
-	if v, err := Uint16(mem, 3); err != nil || v != 0x0302 {
-		t.Fatalf("Uint16 = %#x, %v", v, err)
-	}
-	if err := PutUint8(mem, 7, 9); err != nil {
-		t.Fatal(err)
-	}
-	if v, err := Uint8(mem, 7); err != nil || v != 9 {
-		t.Fatalf("Uint8 = %d, %v", v, err)
-	}
-	for _, ptr := range []uint32{5, 8, math.MaxUint32} {
-		if _, err := Uint32(mem, ptr); !errors.Is(err, ErrOutOfBounds) {
-			t.Errorf("Uint32(%d) error = %v, want ErrOutOfBounds", ptr, err)
-		}
-		if err := PutUint32(mem, ptr, 1); !errors.Is(err, ErrOutOfBounds) {
-			t.Errorf("PutUint32(%d) error = %v, want ErrOutOfBounds", ptr, err)
-		}
-	}
-}
-
-func TestPairsAndSize(t *testing.T) {
-	mem := make([]byte, 24)
-	_ = PutUint32(mem, 0, 16)
-	_ = PutUint32(mem, 4, 3)
-	_ = PutUint32(mem, 8, 19)
-	_ = PutUint32(mem, 12, 0)
-	got, err := Pairs(mem, 0, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []Pair{{16, 3}, {19, 0}}; len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
-		t.Fatalf("Pairs = %v, want %v", got, want)
-	}
-	if _, err := Pairs(mem, 0, 4); !errors.Is(err, ErrOutOfBounds) {
-		t.Errorf("Pairs past end error = %v", err)
-	}
-	if _, err := Pairs(mem, 0, math.MaxUint32); !errors.Is(err, ErrOutOfBounds) {
-		t.Errorf("Pairs with overflowing count error = %v", err)
-	}
+func TestSizeAndLen32(t *testing.T) {
 	if _, err := Size(1<<30, 8); !errors.Is(err, ErrOutOfBounds) {
 		t.Errorf("Size overflow error = %v", err)
 	}
 	if s, err := Size(3, 8); err != nil || s != 24 {
 		t.Errorf("Size(3, 8) = %d, %v", s, err)
 	}
-	if err := Tag(2, 2); !errors.Is(err, ErrInvalidTag) {
-		t.Errorf("Tag(2, 2) = %v", err)
+	if n, err := Len32(7); err != nil || n != 7 {
+		t.Errorf("Len32(7) = %d, %v", n, err)
 	}
-	if err := Tag(1, 2); err != nil {
-		t.Errorf("Tag(1, 2) = %v", err)
+	for _, n := range []int{-1, math.MaxUint32 + 1} {
+		if _, err := Len32(n); !errors.Is(err, ErrOutOfBounds) {
+			t.Errorf("Len32(%d) error = %v, want ErrOutOfBounds", n, err)
+		}
 	}
 }
 
-// FuzzDecode reads random (ptr, len) pairs out of random memory: every read
-// either succeeds inside memory or returns an error, never panics.
+func TestWriteAndCopy(t *testing.T) {
+	mem := make([]byte, 8)
+	if err := Write(mem, 6, []byte("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(mem, 7, []byte("v1")); !errors.Is(err, ErrOutOfBounds) {
+		t.Errorf("Write past the end error = %v", err)
+	}
+	c, err := CopyBytes(mem, 6, 2)
+	if err != nil || string(c) != "v1" {
+		t.Fatalf("CopyBytes = %q, %v", c, err)
+	}
+	c[0] = 'x'
+	if mem[6] != 'v' {
+		t.Error("CopyBytes returned memory, not a copy")
+	}
+	if _, err := CopyBytes(mem, 7, 2); !errors.Is(err, ErrOutOfBounds) {
+		t.Errorf("CopyBytes past the end error = %v", err)
+	}
+}
+
+// FuzzDecode reads and writes random (ptr, len) ranges of random memory:
+// every access either succeeds inside memory or returns an error, never
+// panics.
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte("hello world, this is memory"), uint32(0), uint32(5), uint32(2))
 	f.Add([]byte{0xff, 0xfe, 1, 2, 3, 4, 5, 6, 7, 8}, uint32(math.MaxUint32), uint32(2), uint32(math.MaxUint32))
@@ -145,13 +121,8 @@ func FuzzDecode(f *testing.F) {
 		if s, err := String(mem, ptr, n); err == nil && uint32(len(s)) != n {
 			t.Fatalf("String returned %d bytes, want %d", len(s), n)
 		}
-		_, _ = Uint8(mem, ptr)
-		_, _ = Uint16(mem, ptr)
-		_, _ = Uint32(mem, ptr)
-		if ps, err := Pairs(mem, ptr, count%4096); err == nil {
-			for _, p := range ps {
-				_, _ = String(mem, p.Ptr, p.Len)
-			}
+		if s, err := Size(count, 8); err == nil {
+			_, _ = CopyBytes(mem, ptr, s)
 		}
 		_ = Write(mem, n, mem[:min(len(mem), 8)])
 	})

@@ -7,52 +7,35 @@ import (
 	"github.com/spindlekv/spindle/internal/abi"
 )
 
-// A host decodes what a guest left in its linear memory: here the return
-// area of key-value get-keys, an expected<list<string>, error> (tag at +0,
-// array pointer at +4, count at +8) whose array holds 8-byte (ptr, len)
-// elements.
+// A host reads a key argument a guest passed as (ptr, len) and answers
+// with a value copied into memory its realloc returned (here, at 32).
 func Example() {
 	mem := make([]byte, 64)
-	copy(mem[48:], "ab")
-	copy(mem[50:], "cde")
-	// The array of two strings at 32.
-	_ = abi.PutUint32(mem, 32, 48)
-	_ = abi.PutUint32(mem, 36, 2)
-	_ = abi.PutUint32(mem, 40, 50)
-	_ = abi.PutUint32(mem, 44, 3)
-	// The return area at 0: ok, array at 32, 2 elements.
-	_ = abi.PutUint8(mem, 0, 0)
-	_ = abi.PutUint32(mem, 4, 32)
-	_ = abi.PutUint32(mem, 8, 2)
-
-	tag, _ := abi.Uint8(mem, 0)
-	if err := abi.Tag(tag, 2); err != nil {
-		fmt.Println(err)
-		return
-	}
-	arr, _ := abi.Uint32(mem, 4)
-	n, _ := abi.Uint32(mem, 8)
-	elems, err := abi.Pairs(mem, arr, n)
+	copy(mem[8:], "greeting")
+	key, err := abi.String(mem, 8, 8)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, e := range elems {
-		key, err := abi.String(mem, e.Ptr, e.Len)
-		if err != nil {
-			fmt.Println(err)
-			return
-		}
-		fmt.Printf("%q\n", key)
+	val := []byte("hello")
+	n, err := abi.Len32(len(val))
+	if err != nil {
+		fmt.Println(err)
+		return
 	}
+	if err := abi.Write(mem, 32, val); err != nil {
+		fmt.Println(err)
+		return
+	}
+	got, _ := abi.Bytes(mem, 32, n)
+	fmt.Printf("%s = %s\n", key, got)
 
-	// A guest that claims more elements than fit in memory gets an error,
-	// not a panic.
-	_, err = abi.Pairs(mem, arr, 0xffff_ffff)
+	// A guest that claims more than fits in memory gets an error, not a
+	// panic.
+	_, err = abi.Bytes(mem, 32, 0xffff_ffff)
 	fmt.Println(errors.Is(err, abi.ErrOutOfBounds))
 	// Output:
-	// "ab"
-	// "cde"
+	// greeting = hello
 	// true
 }
 

@@ -1,4 +1,4 @@
-package httptrigger
+package host
 
 import (
 	"encoding/binary"
@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/internal/wagi"
 )
 
@@ -31,14 +30,10 @@ func (g *memGuest) Free(ptr, size, align uint32) error {
 	return nil
 }
 
-func (g *memGuest) AllocMany([]host.Block, []byte) error               { return errOOB }
-func (g *memGuest) Write(ptr uint32, b []byte) error                   { return errOOB }
-func (g *memGuest) Call(name string, args ...uint64) ([]uint64, error) { return nil, errOOB }
-
 // FuzzLift feeds arbitrary guest memory and return-area addresses to the
 // response decoder: it must never panic, and what it accepts must be a
-// response net/http can send, with every string freed exactly with the
-// length it was read with.
+// response net/http can send, within the header limits, with every
+// string freed exactly with the length it was read with.
 func FuzzLift(f *testing.F) {
 	good := make([]byte, 256)
 	binary.LittleEndian.PutUint16(good[0:], 200)
@@ -55,25 +50,33 @@ func FuzzLift(f *testing.F) {
 	copy(good[96:], "a")
 	copy(good[100:], "b")
 	copy(good[128:], "hey")
-	f.Add(good, uint32(0))
-	f.Add(good, uint32(250))
-	f.Add([]byte{}, uint32(0))
-	f.Fuzz(func(t *testing.T, mem []byte, ret uint32) {
+	f.Add(good, uint32(0), uint8(4), uint16(64))
+	f.Add(good, uint32(250), uint8(0), uint16(0))
+	f.Add([]byte{}, uint32(0), uint8(1), uint16(1))
+	f.Fuzz(func(t *testing.T, mem []byte, ret uint32, maxHeaders uint8, maxBytes uint16) {
 		g := &memGuest{mem: mem}
-		resp, err := lift(t.Context(), time.Now().Add(time.Minute), g, ret)
+		resp, err := liftHTTP(t.Context(), time.Now().Add(time.Minute), g, ret, int(maxHeaders), int(maxBytes))
 		if err != nil {
 			return
 		}
-		if resp.status < 100 || resp.status > 600 {
-			t.Fatalf("accepted status %d", resp.status)
+		if resp.Status < 100 || resp.Status > 600 {
+			t.Fatalf("accepted status %d", resp.Status)
 		}
-		for i := 0; i < len(resp.headers); i += 2 {
-			if !wagi.ValidHeaderName(resp.headers[i]) || !wagi.ValidHeaderValue(resp.headers[i+1]) {
-				t.Fatalf("accepted header %q: %q", resp.headers[i], resp.headers[i+1])
+		if len(resp.Headers) > int(maxHeaders) {
+			t.Fatalf("accepted %d headers, limit %d", len(resp.Headers), maxHeaders)
+		}
+		total := 0
+		for _, h := range resp.Headers {
+			if !wagi.ValidHeaderName(h.Name) || !wagi.ValidHeaderValue(h.Value) {
+				t.Fatalf("accepted header %q: %q", h.Name, h.Value)
 			}
+			total += len(h.Name) + len(h.Value)
+		}
+		if total > int(maxBytes) {
+			t.Fatalf("accepted %d header bytes, limit %d", total, maxBytes)
 		}
 		// Each header contributes two frees, then the array, then the body.
-		want := len(resp.headers)
+		want := 2 * len(resp.Headers)
 		if mem[ret+4] == 1 {
 			want++
 		}
