@@ -346,6 +346,11 @@ func (e *Engine) isClosed() bool {
 	return e.closed
 }
 
+// Timeout returns the execution timeout an instance gets when its
+// InstanceOptions.Timeout is zero: Options.Timeout, or DefaultTimeout when
+// that was zero. A negative value means none.
+func (e *Engine) Timeout() time.Duration { return e.opts.Timeout }
+
 // Wasmtime returns the underlying wasmtime engine, for embedders that
 // compile or link their own modules. It stays owned by the Engine; do not
 // close it.

@@ -72,7 +72,8 @@ type Options struct {
 	// MaxConcurrentPerComponent is how many requests one component may
 	// run at once, over all its routes, so a slow or looping component
 	// cannot take every instance slot of the engine. A request over the
-	// limit waits for a slot until Timeout, counted from its arrival, and
+	// limit waits for a slot until its timeout (Timeout, else the engine's),
+	// counted from its arrival, and
 	// then gets 503 Service Unavailable without running the guest. Zero
 	// means DefaultMaxConcurrentPerComponent; negative means no limit.
 	// Keep it below the engine's MaxInstances.
@@ -156,6 +157,10 @@ type Handler struct {
 	filesLock io.Closer                   // held while filesDir is in use
 	limits    map[string]*componentLimits // by component id
 	bodies    byteBudget                  // Options.MaxBodyBytesInFlight
+	// wait is how long a request may wait for its component's share or
+	// for body room: the request's timeout (Options.Timeout, else the
+	// engine's); negative means until its context ends.
+	wait time.Duration
 
 	mu     sync.RWMutex
 	closed bool
@@ -208,6 +213,10 @@ func New(ctx context.Context, app *manifest.App, engine *host.Engine, stores kv.
 	o.setLimitDefaults()
 	h := &Handler{opts: o, log: o.Logger, limits: map[string]*componentLimits{}}
 	h.bodies.size = max(o.MaxBodyBytesInFlight, 0)
+	h.wait = o.Timeout
+	if h.wait == 0 {
+		h.wait = engine.Timeout()
+	}
 
 	var errs []error
 	used := map[string]bool{} // component ids already configured

@@ -87,7 +87,8 @@ func (a admission) done() {
 
 // admit takes, in this order, one of t's component slots and room in the
 // in-flight body budget for r's body, waiting for each until r's context
-// ends or Options.Timeout has passed since start. It returns a status
+// ends or the request's timeout (Options.Timeout, else the engine's) has
+// passed since start. It returns a status
 // other than 0 when r must be answered without running the guest: 503 when
 // it gave up waiting, 413 when the declared body is over MaxBodyBytes.
 //
@@ -104,8 +105,11 @@ func (h *Handler) admit(r *http.Request, t *target, start time.Time) (admission,
 		}
 	}()
 	wait := func() <-chan time.Time {
+		if h.wait < 0 {
+			return nil // no timeout: only the context ends the wait
+		}
 		if timer == nil {
-			timer = time.NewTimer(time.Until(start.Add(h.opts.Timeout)))
+			timer = time.NewTimer(time.Until(start.Add(h.wait)))
 		}
 		return timer.C
 	}
@@ -118,7 +122,7 @@ func (h *Handler) admit(r *http.Request, t *target, start time.Time) (admission,
 			case <-r.Context().Done():
 				return a, http.StatusServiceUnavailable
 			case <-wait():
-				h.logFailure(r.Context(), t, r, r.URL.Path, fmt.Errorf("%w: all %d of its concurrent requests (MaxConcurrentPerComponent) still running after %v", ErrBusy, cap(s), h.opts.Timeout))
+				h.logFailure(r.Context(), t, r, r.URL.Path, fmt.Errorf("%w: all %d of its concurrent requests (MaxConcurrentPerComponent) still running after %v", ErrBusy, cap(s), h.wait))
 				return a, http.StatusServiceUnavailable
 			}
 		}
@@ -132,7 +136,7 @@ func (h *Handler) admit(r *http.Request, t *target, start time.Time) (admission,
 	if n > 0 && h.bodies.size > 0 {
 		if !h.bodies.acquire(r.Context(), n, wait) {
 			if r.Context().Err() == nil {
-				h.logFailure(r.Context(), t, r, r.URL.Path, fmt.Errorf("%w: no room for a %d-byte body in MaxBodyBytesInFlight (%d) after %v", ErrBusy, n, h.bodies.size, h.opts.Timeout))
+				h.logFailure(r.Context(), t, r, r.URL.Path, fmt.Errorf("%w: no room for a %d-byte body in MaxBodyBytesInFlight (%d) after %v", ErrBusy, n, h.bodies.size, h.wait))
 			}
 			a.done()
 			return admission{}, http.StatusServiceUnavailable

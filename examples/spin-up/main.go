@@ -46,7 +46,7 @@ const (
 	DefaultReadTimeout = 30 * time.Second
 	// DefaultWriteTimeout (--write-timeout) bounds a request from the end
 	// of its headers to the end of its response: body, guest (at most
-	// httptrigger.DefaultTimeout) and writing the response.
+	// host.DefaultTimeout) and writing the response.
 	DefaultWriteTimeout = 90 * time.Second
 	// DefaultIdleTimeout (--idle-timeout) closes a keep-alive connection
 	// left idle this long.
