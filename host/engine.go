@@ -51,8 +51,10 @@ const (
 )
 
 // keepResident is how much of each freed linear memory and table the pool
-// keeps mapped for the next instance: unmapping per instance is what keeps
-// instantiation from scaling across cores (perf/BASELINE.md).
+// keeps mapped for the next instance (wasmtime's
+// linear_memory_keep_resident): on the 2-core reference VM, unmapping the
+// whole memory per instance kept instantiation from scaling to the second
+// core. BenchmarkHandleHTTP's floor shows the per-instance cost.
 const keepResident = 1 << 20
 
 // wasmtimeModule is the module path whose version keys the compile cache.

@@ -9,7 +9,7 @@ import (
 	"github.com/spindlekv/spindle/kv"
 )
 
-// Tags of the key-value error variant (spec §3.5).
+// Tags of the key-value error variant (v1.5.1:wit/ephemeral/key-value.wit).
 const (
 	kvErrStoreTableFull uint8 = iota
 	kvErrNoSuchStore

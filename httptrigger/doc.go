@@ -19,7 +19,7 @@
 // components speak; the spec sections named below are those of Spindle's
 // SPIN-COMPAT.md.
 //
-// # Routing (§2.2)
+// # Routing (v1.5.1:crates/http/src/routes.rs)
 //
 // A route is joined to the application base (one trailing "/" stripped
 // from each, a leading "/" added); a route ending in "/..." is a wildcard
@@ -39,7 +39,7 @@
 //     produced routes that could never match.
 //
 // Paths under /.well-known/spin/ are answered before routing, for any
-// method (§2.7): "health" gives 200 "OK", "info" the app's name and
+// method (v1.5.1:crates/http/src/lib.rs): "health" gives 200 "OK", "info" the app's name and
 // version as pretty-printed JSON, anything else 404.
 //
 // # Spin executor
@@ -77,13 +77,13 @@
 // mis-frame a response. As in Spin, only the guest's headers are sent:
 // net/http is kept from adding a Content-Type sniffed from the body.
 //
-// # WAGI executor (§4)
+// # WAGI executor (v1.5.1:crates/trigger-http/src/wagi.rs)
 //
 // executor = { type = "wagi" } runs the entrypoint export (default
 // "_start") with argv from the argv template (default
-// "${SCRIPT_NAME} ${ARGS}"), the CGI environment of §4.3 plus the
+// "${SCRIPT_NAME} ${ARGS}"), the CGI environment of v1.5.1:crates/http/src/wagi/mod.rs plus the
 // component's environment, and the body on stdin. Standard output is
-// parsed as §4.5 says (Content-Type, Status, Location; 302 for a Location
+// parsed as compose_response in that file does (Content-Type, Status, Location; 302 for a Location
 // without Status; 502 for a malformed Status; 500 with Spin's message when
 // none of the three is present). proc_exit(0) is a normal end; another
 // exit status, a trap or empty output gives 500 with an empty body. Any

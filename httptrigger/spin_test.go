@@ -77,7 +77,7 @@ func TestRequestHeaders(t *testing.T) {
 		want              string
 	}{
 		{
-			// spec §2.4 worked example (test_default_headers_with_base_path)
+			// test_default_headers_with_base_path in v1.5.1:crates/trigger-http/src/lib.rs
 			name: "worked example with base", base: "/base", route: "/foo/...",
 			req: func() *http.Request {
 				r := httptest.NewRequest("POST", "https://fermyon.dev/base/foo/bar?key1=value1&key2=value2", strings.NewReader("hello"))
@@ -295,7 +295,7 @@ func TestResponses(t *testing.T) {
 }
 
 // TestABIExact checks every canonical_abi_realloc and canonical_abi_free
-// call the handler makes, byte for byte (spec §3.3, Appendix A).
+// call the handler makes, byte for byte (v1.5.1:sdk/go/http/spin-http.c).
 func TestABIExact(t *testing.T) {
 	store := memory.New()
 	app := writeApp(t, v1App("/", "/hello/...", `key_value_stores = ["default"]`), map[string]string{"guest.wasm": recorderWAT})

@@ -43,7 +43,7 @@ func (o *wagiStdout) Write(p []byte) (int, error) {
 	return o.buf.Write(p)
 }
 
-// serveWagi runs t's component with the WAGI executor (spec §4): argv and
+// serveWagi runs t's component with the WAGI executor (v1.5.1:crates/trigger-http/src/wagi.rs): argv and
 // the CGI environment, the body on stdin, stdout parsed into the response.
 // Any method is accepted.
 func (h *Handler) serveWagi(w http.ResponseWriter, r *http.Request, t *target, path string) {
@@ -96,7 +96,7 @@ func (h *Handler) runWagi(ctx context.Context, t *target, opts *host.InstanceOpt
 	defer inst.Close()
 	if _, err := inst.Call(t.executor.Entrypoint); err != nil {
 		// host.Instance.Call already treats proc_exit(0) as a normal end
-		// (spec §4.4); any other status is a *host.ExitError.
+		// (v1.5.1:crates/trigger-http/src/wagi.rs); any other status is a *host.ExitError.
 		if stdout.err != nil && !errors.Is(err, ErrWagiOutputTooLarge) {
 			err = fmt.Errorf("%w: %w", stdout.err, err)
 		}
