@@ -13,7 +13,6 @@ import (
 
 // The Spin 1.x HTTP guests are shared with httptrigger's tests.
 const (
-	httpAllocWAT    = testwasm.SpinAlloc
 	httpEchoWAT     = testwasm.SpinEcho
 	httpRecorderWAT = testwasm.SpinRecorder
 )
