@@ -47,7 +47,11 @@ type FileMapping struct {
 // resolve (dangling, or a loop) fails with an error matching
 // fs.ErrNotExist or naming the loop; each error names the link and its
 // target. Links nothing selects, or that exclude_files removes, are
-// ignored.
+// ignored. A glob selects a link to a file (or a dangling link) only by
+// the link's own path; it reaches a link to a directory through the paths
+// below it too. For an app loaded from an fs.FS (LoadFS) the fs.FS itself
+// decides what a link means: confine it there (os.Root.FS, for one)
+// when the tree is not trusted.
 //
 // When two entries map to the same guest path the later one wins.
 // ExpandFiles reads the directory tree each time it is called.
@@ -124,7 +128,10 @@ func (a *App) ExpandFiles(c *Component) ([]FileMapping, error) {
 					if excluded(rel) {
 						continue
 					}
-					if matchGlob(p, rel) || matchUnder(strings.Split(p, "/"), strings.Split(rel, "/")) {
+					// A refused link fails the pattern only if the pattern
+					// selects it: by its own name, or, for a link to a
+					// directory, by a path below it.
+					if matchGlob(p, rel) || (w.dir && matchUnder(strings.Split(p, "/"), strings.Split(rel, "/"))) {
 						return nil, fmt.Errorf("manifest: component %q files %q: %w", c.ID, f.Pattern, w.err)
 					}
 					continue
@@ -199,6 +206,9 @@ func (a *App) checkInside(rel string) error {
 type walked struct {
 	rel string // slash-separated, relative to the manifest directory
 	err error
+	// dir reports that a refused link (err != nil) points at a directory,
+	// so a pattern can select it through the paths below it.
+	dir bool
 }
 
 // walk lists the files under dir (relative to the manifest directory):
@@ -252,7 +262,8 @@ func walkDisk(base, appDir, rel string, stack []string, out *[]walked) error {
 				continue
 			}
 			if !within(base, real) {
-				*out = append(*out, walked{rel: r, err: fmt.Errorf("%w: symbolic link %s -> %s", ErrOutsideApp, r, target)})
+				fi, err := os.Stat(real)
+				*out = append(*out, walked{rel: r, err: fmt.Errorf("%w: symbolic link %s -> %s", ErrOutsideApp, r, target), dir: err == nil && fi.IsDir()})
 				continue
 			}
 			fi, err := os.Stat(real)
@@ -262,7 +273,7 @@ func walkDisk(base, appDir, rel string, stack []string, out *[]walked) error {
 			switch {
 			case fi.IsDir():
 				if slices.Contains(stack, real) {
-					*out = append(*out, walked{rel: r, err: fmt.Errorf("symbolic link %s -> %s makes a loop", r, target)})
+					*out = append(*out, walked{rel: r, err: fmt.Errorf("symbolic link %s -> %s makes a loop", r, target), dir: true})
 					continue
 				}
 				if err := walkDisk(base, appDir, r, append(stack, real), out); err != nil {

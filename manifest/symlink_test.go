@@ -58,6 +58,10 @@ func TestExpandFilesSymlinkRule(t *testing.T) {
 		{name: "loop", files: `["bad5/**/*"]`, wantErr: "bad5/loop -> .. makes a loop"},
 		{name: "excluded bad link", files: `["bad/*", "static/a.txt"]`, exclude: `["bad/abs-out.txt"]`, want: []string{"/static/a.txt"}},
 		{name: "unselected bad links", files: `["static/a.txt"]`, want: []string{"/static/a.txt"}},
+		// A "**" pattern reaches below a directory link, never below a
+		// link to a file or a dangling one: those it must match by name.
+		{name: "file links a ** pattern does not select", files: `["bad/**/*.png", "bad2/**/*.png", "bad4/**/*.png", "static/a.txt"]`, want: []string{"/static/a.txt"}},
+		{name: "dir link a ** pattern selects below", files: `["bad3/**/*.png"]`, err: manifest.ErrOutsideApp, wantErr: "bad3/dir-out"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
