@@ -41,7 +41,9 @@
 //	kv/sqlite: list in store "default": kv: invalid list cursor: "x"
 //	kv/redis: get "k": kv: key not found
 //
-// The kv/kvtest suite checks both the sentinels and this format.
+// The kv/kvtest suite checks the sentinels, the prefix, and the key in
+// errors about one key. Errors about the store as a whole (closed, or the
+// context ended) carry the prefix but need not name an operation or key.
 //
 // Implementations live in sub-packages: kv/memory (pure Go, for tests),
 // kv/sqlite (Spin's embedded SQLite file, the default) and kv/redis. The
