@@ -18,8 +18,9 @@ const maxLogLine = 64 << 10
 // lineLogger turns a guest output stream into log records, one per line,
 // tagged with the component id and the stream name. Control characters
 // (other than tab) and invalid UTF-8 become U+FFFD, so a record is never
-// an escaped blow-up of binary output. After max bytes of records (max < 0:
-// no limit) it logs one "guest output truncated" record and drops the
+// an escaped blow-up of binary output; a line longer than maxLogLine is
+// split into several records. After max bytes of records, each counted as
+// its text plus one (max < 0: no limit), it logs one "guest output truncated" record and drops the
 // rest. It is safe for concurrent use.
 type lineLogger struct {
 	log       *slog.Logger
@@ -37,13 +38,18 @@ func (l *lineLogger) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	n := len(p)
 	for len(p) > 0 && l.logged >= 0 {
+		// Never buffer more than maxLogLine of one line, however large
+		// the write: a longer line becomes several records.
+		room := maxLogLine - len(l.buf)
 		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			l.buf = append(l.buf, p...)
+		if i < 0 || i > room {
+			take := min(len(p), room)
+			l.buf = append(l.buf, p[:take]...)
+			p = p[take:]
 			if len(l.buf) >= maxLogLine {
 				l.emit()
 			}
-			break
+			continue
 		}
 		l.buf = append(l.buf, p[:i]...)
 		l.emit()
@@ -66,13 +72,15 @@ func (l *lineLogger) emit() {
 	l.buf = sanitize(l.buf, l.buf[:n]) // appended after the raw line
 	msg := l.buf[n:]
 	l.buf = l.buf[:0]
-	if l.max >= 0 && l.logged+int64(len(msg)) > l.max {
+	// A record costs its text plus one byte, so empty lines count too.
+	cost := int64(len(msg)) + 1
+	if l.max >= 0 && l.logged+cost > l.max {
 		l.logged, l.buf = -1, nil
 		l.log.LogAttrs(context.Background(), slog.LevelWarn, "guest output truncated",
 			slog.String("component", l.component), slog.String("stream", l.stream), slog.Int64("limit", l.max))
 		return
 	}
-	l.logged += int64(len(msg))
+	l.logged += cost
 	l.log.LogAttrs(context.Background(), slog.LevelInfo, string(msg),
 		slog.String("component", l.component), slog.String("stream", l.stream))
 }

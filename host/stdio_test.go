@@ -59,3 +59,34 @@ func TestSanitize(t *testing.T) {
 		})
 	}
 }
+
+// TestLineLoggerBounds: empty lines count against the cap (each record
+// costs at least one byte), and one huge write without a newline is cut
+// into records of at most maxLogLine instead of being buffered whole.
+func TestLineLoggerBounds(t *testing.T) {
+	t.Run("empty lines", func(t *testing.T) {
+		var logs bytes.Buffer
+		l := &lineLogger{log: slog.New(slog.NewTextHandler(&logs, nil)), component: "c", stream: "stdout", max: 100}
+		l.Write(bytes.Repeat([]byte{'\n'}, 100_000))
+		l.Flush()
+		out := logs.String()
+		if n := strings.Count(out, "\n"); n > 101 {
+			t.Errorf("%d records for 100,000 empty lines under a 100-byte cap", n)
+		}
+		if strings.Count(out, "guest output truncated") != 1 {
+			t.Errorf("no single truncated record:\n%.300s", out)
+		}
+	})
+	t.Run("long write", func(t *testing.T) {
+		var logs bytes.Buffer
+		l := &lineLogger{log: slog.New(slog.NewTextHandler(&logs, nil)), component: "c", stream: "stdout", max: -1}
+		l.Write(bytes.Repeat([]byte{'a'}, 3*maxLogLine+5))
+		if len(l.buf) > maxLogLine {
+			t.Errorf("buffered %d bytes of one line, over maxLogLine %d", len(l.buf), maxLogLine)
+		}
+		l.Flush()
+		if n := strings.Count(logs.String(), "\n"); n != 4 {
+			t.Errorf("%d records for a line of 3×maxLogLine+5 bytes, want 4", n)
+		}
+	})
+}
