@@ -1,11 +1,14 @@
 package httptrigger_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -255,5 +258,41 @@ func TestFailureLogLimited(t *testing.T) {
 	summary := recs.with("httptrigger: request failures not logged")
 	if len(summary) != 1 || attr(summary[0], "suppressed").Int64() != 49 || attr(summary[0], "component").String() != "guest" {
 		t.Errorf("summary records %v, want one with component=guest suppressed=49", summary)
+	}
+}
+
+// TestStalledBodyReleasesBudget: a client that declares a body and never
+// sends it holds its component slot and its MaxBodyBytesInFlight share only
+// until the request's timeout (408), not for as long as it stays
+// connected; the next request with a body then gets through.
+func TestStalledBodyReleasesBudget(t *testing.T) {
+	h, _, _ := gatedApp(t, 8, &httptrigger.Options{MaxBodyBytesInFlight: 1 << 20, MaxBodyBytes: 1 << 20, Timeout: 200 * time.Millisecond})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// The whole budget, declared and never sent.
+	if _, err := fmt.Fprintf(conn, "PUT /slow/k HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\nab", 1<<20); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second)) // the test's own bound
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("stalled request got no answer: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestTimeout {
+		t.Errorf("stalled body: status %d, want 408", resp.StatusCode)
+	}
+	r, err := http.Post(srv.URL+"/ok", "text/plain", strings.NewReader("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != 200 {
+		t.Errorf("request after the stalled one: %d, want 200", r.StatusCode)
 	}
 }

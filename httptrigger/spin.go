@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
+	"os"
 	"slices"
 	"strconv"
 
@@ -182,6 +183,9 @@ func (h *Handler) readBody(r *http.Request) ([]byte, int) {
 			break
 		}
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil, http.StatusRequestTimeout
+			}
 			return nil, http.StatusBadRequest
 		}
 	}

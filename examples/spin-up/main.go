@@ -141,13 +141,14 @@ Flags:
                                 the user cache dir's spindle/modules; "" = none;
                                 a Spindle extension)
 
-Server limits (Spindle extensions; 0 = none):
+Server limits (Spindle extensions; --read-timeout or --write-timeout 0 = none,
+--idle-timeout 0 = the read timeout):
       --read-timeout D          reading a whole request, body included (default 30s)
       --write-timeout D         end of headers to end of response (default 1m30s)
       --idle-timeout D          idle keep-alive connections (default 30s)
-      --max-header-bytes N      request header section (default 65536)
+      --max-header-bytes N      request header section (default 65536; 0 = Go's 1 MiB)
       --max-connections N       connections served at once (default 512)
-      --shutdown-timeout D      grace period after SIGINT/SIGTERM (default 10s)
+      --shutdown-timeout D      grace period after SIGINT/SIGTERM (default 10s; 0 = close at once)
 `)
 	}
 	fset.StringVar(&c.from, "f", DefaultManifest, "")
