@@ -296,3 +296,31 @@ func TestStalledBodyReleasesBudget(t *testing.T) {
 		t.Errorf("request after the stalled one: %d, want 200", r.StatusCode)
 	}
 }
+
+// TestWagiSkippedLinesLogOnce: a WAGI guest printing thousands of lines
+// that are not headers gets one log record for them (with the count and
+// the first line), not one record per line.
+func TestWagiSkippedLinesLogOnce(t *testing.T) {
+	recs := &records{}
+	out := strings.Repeat("not a header\n", 4000) + "content-type: text/plain\n\nbody"
+	app := writeApp(t, v1App("/", "/...", "")+"executor = { type = \"wagi\" }\n",
+		map[string]string{"guest.wasm": wagiStaticWAT("_start", out)})
+	h, err := httptrigger.New(t.Context(), app, newEngine(t), nil, &httptrigger.Options{Logger: slog.New(recs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(t.Context())
+	if w := serve(h, httptest.NewRequest("GET", "/", nil)); w.Code != 200 || w.Body.String() != "body" {
+		t.Fatalf("got %d %q, want 200 \"body\"", w.Code, w.Body)
+	}
+	got := recs.with("httptrigger: ignored WAGI header lines")
+	if len(got) != 1 {
+		t.Fatalf("%d records for 4000 ignored lines, want 1", len(got))
+	}
+	if n := attr(got[0], "count").Int64(); n != 4000 {
+		t.Errorf("count = %d, want 4000", n)
+	}
+	if f := attr(got[0], "first").String(); f != "not a header" {
+		t.Errorf("first = %q", f)
+	}
+}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/spindlekv/spindle/host"
 	"github.com/spindlekv/spindle/internal/wagi"
@@ -75,8 +77,15 @@ func (h *Handler) serveWagi(w http.ResponseWriter, r *http.Request, t *target, p
 		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
-	for _, line := range resp.Skipped {
-		h.log.LogAttrs(ctx, levelInfo, "httptrigger: ignored WAGI header line", strAttr("component", t.id), strAttr("line", line))
+	if n := len(resp.Skipped); n > 0 {
+		// One record per response, however many lines the guest wrote:
+		// the first line (cut and sanitised as guest text) and the count.
+		first := resp.Skipped[0]
+		if len(first) > 256 {
+			first = first[:256]
+		}
+		h.log.LogAttrs(ctx, levelInfo, "httptrigger: ignored WAGI header lines", strAttr("component", t.id),
+			slog.Int("count", n), strAttr("first", strings.ToValidUTF8(first, "\uFFFD")))
 	}
 	hdr := w.Header()
 	for k, vs := range resp.Header {
