@@ -84,9 +84,10 @@ type Options struct {
 	// before its body is read; when the budget is used up it waits, as
 	// for a slot, then gets 503. Zero means DefaultMaxBodyBytesInFlight;
 	// negative means no limit. A body larger than the whole budget waits
-	// for all of it. A body still arriving when the request's timeout
-	// passes fails with 408, so a stalled client holds its reservation no
-	// longer than that (behind a server that supports read deadlines).
+	// for all of it. A client that stalls its body holds its reservation
+	// (and its component slot) until the server gives up reading: set
+	// http.Server.ReadTimeout (spin-up's --read-timeout, 30 s), and the
+	// request then gets 408.
 	MaxBodyBytesInFlight int64
 	// MaxWagiOutputBytes bounds what a WAGI guest may write to stdout
 	// (headers and body). A guest that writes more is stopped and the
@@ -462,23 +463,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNotFound)
 		return
 	}
-	start := time.Now()
-	adm, status := h.admit(r, t, start)
+	adm, status := h.admit(r, t, time.Now())
 	if status != 0 {
 		w.WriteHeader(status)
 		return
 	}
 	defer adm.done()
-	if adm.bytes > 0 && h.wait > 0 {
-		// A body that arrives slower than the request's timeout must not
-		// hold its component slot and its share of MaxBodyBytesInFlight
-		// past it: reading it then fails with 408. The deadline is
-		// cleared again so a kept-alive connection starts fresh.
-		rc := http.NewResponseController(w)
-		if rc.SetReadDeadline(start.Add(h.wait)) == nil {
-			defer rc.SetReadDeadline(time.Time{})
-		}
-	}
 	if t.executor.Type == manifest.ExecutorWagi {
 		h.serveWagi(w, r, t, path)
 		return

@@ -261,13 +261,15 @@ func TestFailureLogLimited(t *testing.T) {
 	}
 }
 
-// TestStalledBodyReleasesBudget: a client that declares a body and never
-// sends it holds its component slot and its MaxBodyBytesInFlight share only
-// until the request's timeout (408), not for as long as it stays
-// connected; the next request with a body then gets through.
+// TestStalledBodyReleasesBudget: behind a server with a ReadTimeout, a
+// client that declares a body and never sends it gets 408 when the server
+// gives up, and its MaxBodyBytesInFlight share is free again for the next
+// request with a body.
 func TestStalledBodyReleasesBudget(t *testing.T) {
-	h, _, _ := gatedApp(t, 8, &httptrigger.Options{MaxBodyBytesInFlight: 1 << 20, MaxBodyBytes: 1 << 20, Timeout: 200 * time.Millisecond})
-	srv := httptest.NewServer(h)
+	h, _, _ := gatedApp(t, 8, &httptrigger.Options{MaxBodyBytesInFlight: 1 << 20, MaxBodyBytes: 1 << 20, Timeout: time.Minute})
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.Start()
 	defer srv.Close()
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
 	if err != nil {
