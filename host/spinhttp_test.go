@@ -1,7 +1,6 @@
 package host
 
 import (
-	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -107,13 +106,7 @@ func TestHandleHTTPABIExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type call struct{ kind, a, b, c uint32 }
-	var got []call
-	for i := 0; i+16 <= len(raw); i += 16 {
-		got = append(got, call{binary.LittleEndian.Uint32(raw[i:]), binary.LittleEndian.Uint32(raw[i+4:]),
-			binary.LittleEndian.Uint32(raw[i+8:]), binary.LittleEndian.Uint32(raw[i+12:])})
-	}
-	const realloc, free = 1, 2
+	got := testwasm.ParseABILog(raw)
 	// uri, header array (3 fields), 6 header strings, params, body.
 	want := [][2]uint32{{1, 10}, {4, 48}}
 	for _, f := range headers {
@@ -124,7 +117,7 @@ func TestHandleHTTPABIExact(t *testing.T) {
 		t.Fatalf("only %d calls recorded: %v", len(got), got)
 	}
 	for i, w := range want {
-		if c := got[i]; c.kind != realloc || c.a != w[0] || c.b != w[1] {
+		if c := got[i]; c.Kind != testwasm.ABIRealloc || c.A != w[0] || c.B != w[1] {
 			t.Errorf("call %d = %+v, want realloc(0, 0, %d, %d)", i, c, w[0], w[1])
 		}
 	}
@@ -132,15 +125,10 @@ func TestHandleHTTPABIExact(t *testing.T) {
 	// host frees each string (ptr,len,1), then the array (ptr,32,4), then
 	// the body (ptr,5,1).
 	g := got[len(want):]
-	ptr := func(i int) uint32 { return g[i].c }
-	wantFree := []call{
-		{free, ptr(1), 1, 1}, {free, ptr(2), 1, 1}, {free, ptr(3), 2, 1}, {free, ptr(4), 2, 1},
-		{free, ptr(0), 32, 4}, {free, ptr(5), 5, 1},
-	}
 	if len(g) != 12 {
 		t.Fatalf("guest-side calls %+v, want 6 reallocs and 6 frees", g)
 	}
-	for i, wf := range wantFree {
+	for i, wf := range testwasm.RecorderResponseFrees(g[:6]) {
 		if g[6+i] != wf {
 			t.Errorf("free %d = %+v, want %+v", i, g[6+i], wf)
 		}

@@ -3,12 +3,12 @@ package httptrigger_test
 import (
 	"bytes"
 	"crypto/tls"
-	"encoding/binary"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/spindlekv/spindle/internal/testwasm"
 	"github.com/spindlekv/spindle/kv"
 	"github.com/spindlekv/spindle/kv/memory"
 )
@@ -311,13 +311,7 @@ func TestABIExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type call struct{ kind, a, b, c uint32 }
-	var got []call
-	for i := 0; i+16 <= len(raw); i += 16 {
-		got = append(got, call{binary.LittleEndian.Uint32(raw[i:]), binary.LittleEndian.Uint32(raw[i+4:]),
-			binary.LittleEndian.Uint32(raw[i+8:]), binary.LittleEndian.Uint32(raw[i+12:])})
-	}
-	const realloc, free = 1, 2
+	got := testwasm.ParseABILog(raw)
 	// Request side, Appendix A: uri, header array (9 tuples), 18 header
 	// strings, params, body.
 	headers := []string{"host", "localhost:3000", "accept", "*/*",
@@ -334,7 +328,7 @@ func TestABIExact(t *testing.T) {
 		t.Fatalf("only %d calls recorded: %v", len(got), got)
 	}
 	for i, wnt := range want {
-		if c := got[i]; c.kind != realloc || c.a != wnt.align || c.b != wnt.size {
+		if c := got[i]; c.Kind != testwasm.ABIRealloc || c.A != wnt.align || c.B != wnt.size {
 			t.Errorf("call %d = %+v, want realloc(0, 0, %d, %d)", i, c, wnt.align, wnt.size)
 		}
 	}
@@ -345,12 +339,7 @@ func TestABIExact(t *testing.T) {
 	if len(g) != 6+6 {
 		t.Fatalf("guest-side calls %+v, want 6 reallocs and 6 frees", g)
 	}
-	ptr := func(i int) uint32 { return g[i].c }
-	wantFree := []call{
-		{free, ptr(1), 1, 1}, {free, ptr(2), 1, 1}, {free, ptr(3), 2, 1}, {free, ptr(4), 2, 1},
-		{free, ptr(0), 32, 4}, {free, ptr(5), 5, 1},
-	}
-	for i, wf := range wantFree {
+	for i, wf := range testwasm.RecorderResponseFrees(g[:6]) {
 		if g[6+i] != wf {
 			t.Errorf("free %d = %+v, want %+v", i, g[6+i], wf)
 		}

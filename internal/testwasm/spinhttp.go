@@ -1,5 +1,7 @@
 package testwasm
 
+import "encoding/binary"
+
 // Spin 1.x HTTP guests (v1.5.1:wit/ephemeral/spin-http.wit) shared by the
 // tests of host, which call them through Module.HandleHTTP, and of
 // httptrigger, which serve them through the Handler.
@@ -163,3 +165,35 @@ const SpinRecorder = `(module
     (i32.store (i32.const 84) (call $dup (i32.const 54) (i32.const 5)))
     (i32.store (i32.const 88) (i32.const 5))
     (i32.const 64)))`
+
+// Kinds of the entries in SpinRecorder's log.
+const (
+	ABIRealloc = 1 // A, B, C: align, size, returned pointer
+	ABIFree    = 2 // A, B, C: pointer, size, align
+)
+
+// ABICall is one 16-byte entry of SpinRecorder's log.
+type ABICall struct{ Kind, A, B, C uint32 }
+
+// ParseABILog decodes the log SpinRecorder stores under "abi-log".
+func ParseABILog(raw []byte) []ABICall {
+	var calls []ABICall
+	for i := 0; i+16 <= len(raw); i += 16 {
+		calls = append(calls, ABICall{binary.LittleEndian.Uint32(raw[i:]), binary.LittleEndian.Uint32(raw[i+4:]),
+			binary.LittleEndian.Uint32(raw[i+8:]), binary.LittleEndian.Uint32(raw[i+12:])})
+	}
+	return calls
+}
+
+// RecorderResponseFrees returns the frees a host must make after lifting
+// SpinRecorder's response, given the guest's six reallocs for it (the
+// header array (4, 32), "a", "1", "bb", "22", then the body (1, 5)): each
+// header string (ptr, len, 1), then the array (ptr, 32, 4), then the body
+// (ptr, 5, 1), as v1.5.1:sdk/go/http/spin-http.c frees them.
+func RecorderResponseFrees(reallocs []ABICall) []ABICall {
+	ptr := func(i int) uint32 { return reallocs[i].C }
+	return []ABICall{
+		{ABIFree, ptr(1), 1, 1}, {ABIFree, ptr(2), 1, 1}, {ABIFree, ptr(3), 2, 1}, {ABIFree, ptr(4), 2, 1},
+		{ABIFree, ptr(0), 32, 4}, {ABIFree, ptr(5), 5, 1},
+	}
+}
