@@ -130,6 +130,19 @@ func TestResponseHeaderFlood(t *testing.T) {
 // returns the status line and header lines as sent, and the body (read
 // up to the connection's close). A method ending in "+keep-alive" is sent
 // without Connection: close (which makes net/http write its own
+// staticServer serves, over loopback, a guest that answers 200 with the
+// given header name/value pairs and body.
+func staticServer(t *testing.T, headers []string, body string) *httptest.Server {
+	t.Helper()
+	data := headersData(headers...)
+	data[2048] = body
+	wat := staticWAT(200, 1, 1024, uint32(len(headers)/2), 1, 2048, uint32(len(body)), data)
+	app := writeApp(t, v1App("/", "/...", ""), map[string]string{"guest.wasm": wat})
+	srv := httptest.NewServer(newHandler(t, app, nil, nil))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // Connection header) and no body is read.
 func rawResponse(t *testing.T, srv *httptest.Server, method string) (head []string, body string) {
 	t.Helper()
@@ -197,12 +210,7 @@ func TestGuestFramingHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := headersData(tt.headers...)
-			data[2048] = tt.body
-			wat := staticWAT(200, 1, 1024, uint32(len(tt.headers)/2), 1, 2048, uint32(len(tt.body)), data)
-			app := writeApp(t, v1App("/", "/...", ""), map[string]string{"guest.wasm": wat})
-			srv := httptest.NewServer(newHandler(t, app, nil, nil))
-			defer srv.Close()
+			srv := staticServer(t, tt.headers, tt.body)
 			head, body := rawResponse(t, srv, tt.method)
 			if head[0] != "HTTP/1.1 200 OK" {
 				t.Fatalf("status line %q", head[0])
@@ -240,12 +248,7 @@ func TestNoSniffedContentType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := headersData(tt.headers...)
-			data[2048] = tt.body
-			wat := staticWAT(200, 1, 1024, uint32(len(tt.headers)/2), 1, 2048, uint32(len(tt.body)), data)
-			app := writeApp(t, v1App("/", "/...", ""), map[string]string{"guest.wasm": wat})
-			srv := httptest.NewServer(newHandler(t, app, nil, nil))
-			defer srv.Close()
+			srv := staticServer(t, tt.headers, tt.body)
 			head, body := rawResponse(t, srv, "GET")
 			if body != tt.body {
 				t.Errorf("body %q, want %q", body, tt.body)
