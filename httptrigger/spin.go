@@ -144,8 +144,10 @@ func (h *Handler) putBuilder(b *requestBuilder) {
 	if cap(b.req.Headers) > 1024 || cap(b.keys) > 1024 {
 		return
 	}
-	clear(b.keys[:cap(b.keys)])
-	clear(b.req.Headers[:cap(b.req.Headers)])
+	// Only [:len] can hold references: everything past it was cleared
+	// when the buffers were last put back (or is fresh from Grow).
+	clear(b.keys)
+	clear(b.req.Headers)
 	b.req = host.HTTPRequest{Headers: b.req.Headers[:0]}
 	h.pool.Put(b)
 }
